@@ -1,0 +1,71 @@
+"""Typed settings read from the environment (prefix ``LOA_``) and ``.env``.
+
+Only entry points (web app, Celery app, CLI, Alembic env, bench scripts) call
+``get_settings()``; library code receives plain values.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Every knob of Loa; `.env.example` documents each one."""
+
+    model_config = SettingsConfigDict(env_prefix="LOA_", env_file=".env", extra="ignore")
+
+    # Storage. The embedded default is a SQLite file; production uses PostgreSQL.
+    database_url: str = f"sqlite:///{ROOT / 'var' / 'loa.sqlite3'}"
+    # Celery broker: Redis in production; kombu's SQLAlchemy transport needs no server.
+    broker_url: str = f"sqla+sqlite:///{ROOT / 'var' / 'broker.sqlite3'}"
+    # Fernet keys (comma separated, newest first) that encrypt channel tokens at rest.
+    secret_keys: SecretStr = SecretStr("")
+    timezone: str = "Asia/Ho_Chi_Minh"
+
+    # Where uploaded photos live and the public URL that serves them (Zalo needs URLs).
+    media_dir: Path = ROOT / "var" / "media"
+    public_base_url: str = "http://127.0.0.1:8000"
+    max_photo_bytes: int = 4 * 1024 * 1024
+
+    # Platform endpoints: the real hosts in production, the sandbox in development.
+    facebook_graph_url: str = "https://graph.facebook.com"
+    facebook_api_version: str = "v25.0"
+    facebook_app_secret: SecretStr = SecretStr("")
+    zalo_openapi_url: str = "https://openapi.zalo.me"
+    zalo_oauth_url: str = "https://oauth.zaloapp.com"
+    zalo_app_id: str = ""
+    zalo_app_secret: SecretStr = SecretStr("")
+    http_connect_timeout_s: float = 5.0
+    http_read_timeout_s: float = 20.0
+
+    # Scheduling and publishing.
+    dispatch_interval_s: float = 1.0
+    dispatch_lookahead_s: float = 1.5
+    dispatch_batch: int = 500
+    requeue_after_s: float = 4.0
+    lease_s: float = Field(60.0, description="How long a publish claim lasts before recovery may look at it.")
+    max_attempts: int = 8
+    worker_concurrency: int = 16
+
+    # Outgoing mail (notifications to channel admins); empty host disables sending.
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_user: str = ""
+    smtp_password: SecretStr = SecretStr("")
+    smtp_from: str = "loa@localhost"
+
+    # Port of the local sandbox started by `make run`.
+    sandbox_port: int = 8081
+    web_port: int = 8000
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """Return the process-wide settings (read once)."""
+    return Settings()

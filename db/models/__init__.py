@@ -1,0 +1,23 @@
+"""All tables, importable from one place (Alembic autogenerate reads Base.metadata)."""
+
+from db.base import Base
+from db.models.audit import AuditEntry
+from db.models.channels import Campaign, Channel, Notification
+from db.models.enums import (
+    AttemptOutcome,
+    ChannelStatus,
+    OrgKind,
+    Platform,
+    PostStatus,
+    Role,
+    ScheduleKind,
+    TargetStatus,
+)
+from db.models.orgs import ApiToken, Membership, Organisation, User
+from db.models.posts import Media, Post, PostChannel, PostMedia, PostShare, PostTarget, PublishAttempt
+
+__all__ = [
+    "ApiToken", "AttemptOutcome", "AuditEntry", "Base", "Campaign", "Channel", "ChannelStatus", "Media",
+    "Membership", "Notification", "OrgKind", "Organisation", "Platform", "Post", "PostChannel", "PostMedia",
+    "PostShare", "PostStatus", "PostTarget", "PublishAttempt", "Role", "ScheduleKind", "TargetStatus", "User",
+]

@@ -1,0 +1,80 @@
+"""The small interfaces every platform client implements, and the values they exchange."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class MediaFile:
+    """A photo attached to a post: a local file and, when Loa serves it publicly, its URL."""
+
+    path: str
+    content_type: str
+    size: int
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class OutgoingPost:
+    """What one channel should publish, after per-channel variants are applied."""
+
+    text: str
+    link: str | None = None
+    title: str | None = None
+    photos: tuple[MediaFile, ...] = ()
+    # Zalo only: after the article is live, broadcast it to followers.
+    broadcast: bool = False
+    # Zalo articles need a cover photo URL; used when the post has no photo of its own.
+    cover_url: str | None = None
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    """Where the platform put the post."""
+
+    external_id: str
+    url: str | None = None
+    accepted_at: datetime | None = None
+    extra: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ChannelInfo:
+    """Who a token speaks for, as the platform reports it."""
+
+    external_id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    """A fresh access token and the refresh token that replaces the one just used."""
+
+    access_token: str
+    refresh_token: str
+    expires_in: int
+
+
+class Publisher(Protocol):
+    """Publishes to one channel. Raises the ``common.errors.PlatformError`` family."""
+
+    platform: str
+
+    def publish(self, post: OutgoingPost, *, idempotency_key: str) -> PublishResult:
+        """Publish ``post`` once; raise OutcomeUnknown when it may or may not have gone out."""
+        ...
+
+    def find_published(self, post: OutgoingPost, *, idempotency_key: str, since: datetime) -> PublishResult | None:
+        """Look on the platform for ``post`` published at or after ``since``; None if absent."""
+        ...
+
+
+class ChannelProbe(Protocol):
+    """Checks a token when a channel is connected or re-authorised."""
+
+    def whoami(self) -> ChannelInfo:
+        """Return the page/OA the token belongs to, or raise AuthExpired."""
+        ...

@@ -1,0 +1,111 @@
+"""A scriptable in-memory publisher for fast unit tests of the publishing service."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from common.errors import PlatformError
+from db.base import utcnow
+from publishers.base import ChannelInfo, OutgoingPost, PublishResult, TokenPair
+
+
+@dataclass
+class FakePlatform:
+    """Shared state of the fake: what was published, and a script of outcomes per call."""
+
+    published: list[tuple[str, OutgoingPost, datetime]] = field(default_factory=list)
+    calls: int = 0
+    # Each entry is an exception to raise, or "apply_then" + exception (the post is stored, then it raises).
+    script: list = field(default_factory=list)
+    find_fails: int = 0
+    refreshes: list[str] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    on_publish: Callable[[], None] | None = None
+
+    def find(self, post: OutgoingPost, since: datetime) -> PublishResult | None:
+        """Look a post up by its text (what the real clients do)."""
+        for external_id, stored, at in self.published:
+            if stored.text == post.text and stored.link == post.link and at >= since:
+                return PublishResult(external_id=external_id, url=f"https://fake/{external_id}", accepted_at=at)
+        return None
+
+
+class FakePublisher:
+    """Implements Publisher and ChannelProbe over a FakePlatform."""
+
+    def __init__(self, platform_state: FakePlatform, external_id: str, token: str, platform: str = "facebook_page"):
+        self.state = platform_state
+        self.external_id = external_id
+        self.token = token
+        self.platform = platform
+
+    def publish(self, post: OutgoingPost, *, idempotency_key: str) -> PublishResult:
+        """Store the post unless the script says otherwise."""
+        with self.state.lock:
+            self.state.calls += 1
+            step = self.state.script.pop(0) if self.state.script else None
+        if self.state.on_publish:
+            self.state.on_publish()
+        apply = True
+        if isinstance(step, tuple) and step[0] == "apply_then":
+            step = step[1]
+        elif isinstance(step, PlatformError):
+            apply = False
+        external_id = f"{self.external_id}_{len(self.state.published) + 1}"
+        if apply:
+            with self.state.lock:
+                self.state.published.append((external_id, post, utcnow()))
+        if step is not None:
+            raise step
+        return PublishResult(external_id=external_id, url=f"https://fake/{external_id}", accepted_at=utcnow())
+
+    def find_published(self, post: OutgoingPost, *, idempotency_key: str, since: datetime) -> PublishResult | None:
+        """Find a stored post by its content."""
+        if self.state.find_fails:
+            self.state.find_fails -= 1
+            from common.errors import RetryLater
+
+            raise RetryLater(platform=self.platform)
+        return self.state.find(post, since)
+
+    def whoami(self) -> ChannelInfo:
+        """The fake page."""
+        return ChannelInfo(external_id=self.external_id, name="Fake")
+
+
+class FakeAuth:
+    """A Zalo-like refresher: each refresh token works once."""
+
+    def __init__(self, state: FakePlatform) -> None:
+        self.state = state
+
+    def refresh(self, refresh_token: str) -> TokenPair:
+        """Return a new pair; reusing a refresh token fails like Zalo's does."""
+        from common.errors import AuthExpired
+
+        with self.state.lock:
+            if refresh_token in self.state.refreshes:
+                raise AuthExpired("refresh token đã dùng", platform="zalo_oa", refreshable=False)
+            self.state.refreshes.append(refresh_token)
+            n = len(self.state.refreshes)
+        return TokenPair(access_token=f"access-{n}", refresh_token=f"refresh-{n}", expires_in=90000)
+
+
+class FakeClientFactory:
+    """Drop-in for publishers.registry.ClientFactory in tests."""
+
+    def __init__(self, state: FakePlatform | None = None) -> None:
+        self.state = state or FakePlatform()
+
+    def publisher(self, platform: str, external_id: str, credentials: dict, *, name: str = "") -> FakePublisher:
+        """A fake publisher bound to the shared state."""
+        return FakePublisher(self.state, external_id, credentials["access_token"], platform)
+
+    probe = publisher
+
+    def zalo_auth(self) -> FakeAuth:
+        """The fake refresher."""
+        return FakeAuth(self.state)

@@ -1,0 +1,53 @@
+"""The one Celery app: broker from settings, JSON only, beat schedule, thin task modules."""
+
+from __future__ import annotations
+
+from celery import Celery
+from celery.signals import worker_process_init
+
+from common.settings import get_settings
+from scheduler.runtime import reset_runtime
+
+settings = get_settings()
+
+app = Celery("loa", broker=settings.broker_url, include=["scheduler.tasks"])
+
+_transport = {}
+if settings.broker_url.startswith("redis"):
+    # Only ETA messages of a few seconds are ever sent, far below the visibility timeout.
+    _transport = {"visibility_timeout": 3600, "socket_timeout": 10, "socket_connect_timeout": 5,
+                  "health_check_interval": 10}
+elif settings.broker_url.startswith("sqla"):
+    _transport = {"polling_interval": 0.5}
+
+app.conf.update(
+    task_serializer="json",
+    accept_content=["json"],
+    task_ignore_result=True,
+    result_backend=None,
+    enable_utc=True,
+    timezone="UTC",
+    worker_prefetch_multiplier=8,
+    broker_connection_retry_on_startup=True,
+    broker_connection_max_retries=None,
+    broker_transport_options=_transport,
+    worker_hijack_root_logger=False,
+    task_routes={
+        "publishers.publish_target": {"queue": "loa.publish"},
+        "scheduler.*": {"queue": "loa.control"},
+    },
+    task_default_queue="loa.control",
+    beat_schedule={
+        "dispatch-due": {"task": "scheduler.dispatch_due", "schedule": settings.dispatch_interval_s,
+                         "options": {"expires": max(settings.dispatch_interval_s, 1.0)}},
+        "recover-stale": {"task": "scheduler.recover_stale", "schedule": 15.0, "options": {"expires": 15.0}},
+        "materialise-recurring": {"task": "scheduler.materialise_recurring", "schedule": 300.0,
+                                  "options": {"expires": 300.0}},
+    },
+)
+
+
+@worker_process_init.connect
+def _fresh_runtime_after_fork(**_kwargs) -> None:  # noqa: ANN003
+    """A forked child must not reuse its parent's database connections."""
+    reset_runtime()

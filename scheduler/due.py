@@ -1,0 +1,48 @@
+"""Finding due targets and marking them enqueued, without double-claiming between dispatchers."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from db.models import Channel, ChannelStatus, PostTarget, TargetStatus
+
+
+def take_due(session: Session, *, now: datetime, lookahead_s: float, requeue_after_s: float,
+             batch: int) -> list[tuple[int, datetime]]:
+    """Return (target id, due time) of scheduled targets due within ``lookahead_s`` and mark them enqueued.
+
+    A target already enqueued is offered again only after ``requeue_after_s``: a message lost
+    with a broker restart is re-sent, and a duplicate message is harmless because the
+    publish step claims with a guarded UPDATE. On PostgreSQL concurrent dispatchers skip
+    each other's rows (FOR UPDATE SKIP LOCKED); SQLite serialises writers anyway.
+    """
+    horizon = now + timedelta(seconds=lookahead_s)
+    stmt = (
+        select(PostTarget.id, PostTarget.due_at)
+        .join(Channel, Channel.id == PostTarget.channel_id)
+        .where(PostTarget.status == TargetStatus.scheduled, PostTarget.due_at <= horizon,
+               or_(PostTarget.enqueued_at.is_(None),
+                   PostTarget.enqueued_at < now - timedelta(seconds=requeue_after_s)),
+               Channel.status == ChannelStatus.active,
+               or_(Channel.paused_until.is_(None), Channel.paused_until <= horizon))
+        .order_by(PostTarget.due_at)
+        .limit(batch)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update(of=PostTarget, skip_locked=True)
+    rows = [(r.id, r.due_at) for r in session.execute(stmt)]
+    if rows:
+        session.execute(update(PostTarget).where(PostTarget.id.in_([r[0] for r in rows]))
+                        .values(enqueued_at=now).execution_options(synchronize_session=False))
+    return rows
+
+
+def list_due(session: Session, *, now: datetime, within_s: float = 3600) -> list[PostTarget]:
+    """Scheduled targets due within ``within_s`` (for operators: `loa due`)."""
+    stmt = (select(PostTarget).where(PostTarget.status == TargetStatus.scheduled,
+                                     PostTarget.due_at <= now + timedelta(seconds=within_s))
+            .order_by(PostTarget.due_at))
+    return list(session.scalars(stmt))

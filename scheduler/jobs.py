@@ -1,0 +1,51 @@
+"""The plain functions behind the Celery tasks; tests call them without a broker."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from db.base import utcnow
+from db.session import session_scope
+from domain.posts import materialise_recurring
+from publishers.recovery import recover_stale
+from publishers.service import publish_target
+from scheduler.due import take_due
+from scheduler.runtime import get_runtime
+
+logger = logging.getLogger(__name__)
+
+
+def publish(target_id: int) -> str:
+    """Publish one target with this process's runtime."""
+    return publish_target(get_runtime().publish_context, target_id)
+
+
+def dispatch_due(*, send: Callable[[int, datetime | None], object], now: datetime | None = None) -> int:
+    """Take due targets in batches and hand each to ``send`` (with an ETA when it is due later)."""
+    rt = get_runtime()
+    s = rt.settings
+    total = 0
+    while True:
+        current = now or utcnow()
+        with session_scope(rt.factory) as session:
+            rows = take_due(session, now=current, lookahead_s=s.dispatch_lookahead_s,
+                            requeue_after_s=s.requeue_after_s, batch=s.dispatch_batch)
+        for target_id, due_at in rows:
+            send(target_id, due_at if due_at > current else None)
+        total += len(rows)
+        if len(rows) < s.dispatch_batch:
+            return total
+
+
+def recover() -> dict:
+    """Run recovery with this process's runtime."""
+    return recover_stale(get_runtime().publish_context)
+
+
+def materialise() -> int:
+    """Create upcoming recurring targets."""
+    rt = get_runtime()
+    with session_scope(rt.factory) as session:
+        return materialise_recurring(session, now=utcnow())
