@@ -40,7 +40,8 @@ STATUS_LABELS = {
     S.cancelled: "đã huỷ",
 }
 ALLOWED: dict[PostStatus, set[PostStatus]] = {
-    S.draft: {S.pending_approval, S.cancelled},
+    # draft → approved only for shared content adopted unchanged (approved upstream, see sharing.adopt).
+    S.draft: {S.pending_approval, S.approved, S.cancelled},
     S.pending_approval: {S.approved, S.rejected, S.cancelled},
     S.approved: {S.scheduled, S.pending_approval, S.cancelled},
     S.rejected: {S.pending_approval, S.cancelled},
@@ -159,6 +160,9 @@ def submit(session: Session, *, actor: User, post: Post) -> Post:
 def approve(session: Session, *, actor: User, post: Post, now: datetime, note: str | None = None) -> Post:
     """Approve a pending post (approver of its organisation or an ancestor) and schedule its targets."""
     require_role(session, actor, _org(session, post), Role.approver)
+    if post.status != S.pending_approval:
+        raise InvalidState(f"Chỉ duyệt được bài đang chờ duyệt (bài này: \"{STATUS_LABELS[post.status]}\").",
+                           post_id=post.id)
     transition(session, post, S.approved, action="approve", actor=actor, reason=note)
     post.approved_by_id = actor.id
     post.approved_at = now
@@ -407,3 +411,21 @@ def _load_channels(session: Session, org_id: int, choices: list[ChannelChoice]) 
 
 def _org_chain(session: Session, org_id: int) -> list[int]:
     return session.get(Organisation, org_id).ancestor_ids()
+
+
+def retry_target(session: Session, *, actor: User, target: PostTarget, now: datetime) -> PostTarget:
+    """Send a failed target again now (after the cause — a token, a photo — was fixed)."""
+    post = target.post
+    require_role(session, actor, _org(session, post), *EDITOR_ROLES)
+    if target.status != TargetStatus.failed:
+        raise InvalidState("Chỉ thử lại được kênh đang ở trạng thái đăng lỗi.", target_id=target.id)
+    if post.approved_version != post.version:
+        raise InvalidState("Bài đã được sửa sau khi duyệt; cần duyệt lại trước khi đăng.", post_id=post.id)
+    channel = session.get(Channel, target.channel_id)
+    check_channel_usable(channel, post.org_id)
+    target.attempts = 0
+    target.due_at = now
+    target.enqueued_at = None
+    set_target_status(session, target, TargetStatus.scheduled, action="manual_retry", actor=actor)
+    sync_status(session, post, actor=actor)
+    return target

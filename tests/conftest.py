@@ -81,8 +81,13 @@ def session(factory):
 
 
 @pytest.fixture(scope="session")
-def cipher():
-    return CredentialCipher([generate_key()])
+def secret_key():
+    return generate_key()
+
+
+@pytest.fixture(scope="session")
+def cipher(secret_key):
+    return CredentialCipher([secret_key])
 
 
 @pytest.fixture

@@ -1,0 +1,51 @@
+"""The FastAPI application: JSON API under /api, OpenAPI at /docs, photos under /media."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import text
+
+from common.crypto import CredentialCipher
+from common.settings import Settings, get_settings
+from db.session import make_engine, make_sessionmaker
+from publishers.registry import ClientFactory, PlatformConfig
+from web import errors
+from web.api import channels, media, orgs, posts
+from web.deps import WebRuntime
+
+
+def create_app(settings: Settings | None = None, *, clients: object | None = None) -> FastAPI:
+    """Build the app from settings (tests pass their own settings and client factory)."""
+    s = settings or get_settings()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    engine = make_engine(s.database_url)
+    s.media_dir.mkdir(parents=True, exist_ok=True)
+    app = FastAPI(title="Loa API", version="0.1.0",
+                  description="Lên lịch, duyệt và đăng bài lên Trang Facebook và Zalo OA của tổ chức Công đoàn.")
+    app.state.runtime = WebRuntime(
+        factory=make_sessionmaker(engine), cipher=CredentialCipher.from_setting(s.secret_keys.get_secret_value()),
+        clients=clients or ClientFactory(PlatformConfig.from_settings(s)), media_dir=s.media_dir,
+        max_photo_bytes=s.max_photo_bytes, timezone=s.timezone)
+    errors.install(app)
+    for module in (orgs, channels, media, posts):
+        app.include_router(module.router)
+    app.mount("/media", StaticFiles(directory=s.media_dir), name="media")
+
+    @app.get("/healthz", tags=["hệ thống"])
+    def healthz() -> dict:
+        """Liveness and database reachability."""
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return {"status": "ok"}
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def home() -> str:
+        return ("<!doctype html><html lang='vi'><meta charset='utf-8'><title>Loa</title>"
+                "<h1>Loa</h1><p>API lên lịch và đăng bài cho Công đoàn.</p>"
+                "<ul><li><a href='/docs'>Tài liệu API (OpenAPI)</a></li></ul></html>")
+
+    return app
