@@ -49,7 +49,7 @@ class Settings(BaseSettings):
     dispatch_lookahead_s: float = 1.5
     dispatch_batch: int = 500
     requeue_after_s: float = 4.0
-    lease_s: float = Field(60.0, description="How long a publish claim lasts before recovery may look at it.")
+    lease_s: float = Field(120.0, description="How long a publish claim lasts before recovery may look at it.")
     max_attempts: int = 8
     worker_concurrency: int = 16
 

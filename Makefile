@@ -1,0 +1,37 @@
+# Two commands do all set-up on a fresh machine: `make run` and `make test`.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test bench install clean
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e ".[test]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+.env: | $(STAMP)
+	$(BIN)/python -m cli.devenv > .env
+	@echo "Đã tạo .env cho chạy cục bộ (khoá mã hoá mới, sandbox thay cho Facebook/Zalo)."
+
+# Starts sandbox + API + Celery worker + beat on SQLite and prints where to open them.
+run: $(STAMP) .env
+	$(BIN)/loa db upgrade
+	$(BIN)/loa demo
+	$(BIN)/loa run
+
+# Uses the real PostgreSQL and Redis on 127.0.0.1 (CI=true makes a missing server a failure).
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+bench: $(STAMP)
+	$(BIN)/python bench/publish.py --posts 10000 --channels 200 --workers 2 --chaos
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

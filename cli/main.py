@@ -1,0 +1,244 @@
+"""`loa`: the operators' command line (database, organisations, users, channels, due posts, sandbox, run)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime
+
+import typer
+from sqlalchemy import select
+
+from common.errors import ServiceError
+
+app = typer.Typer(help="Loa: lên lịch, duyệt, đăng bài và theo dõi dư luận cho Công đoàn.", no_args_is_help=True)
+db_app = typer.Typer(help="Cơ sở dữ liệu.", no_args_is_help=True)
+org_app = typer.Typer(help="Tổ chức Công đoàn.", no_args_is_help=True)
+user_app = typer.Typer(help="Người dùng và mã API.", no_args_is_help=True)
+channel_app = typer.Typer(help="Kênh Facebook/Zalo.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(org_app, name="org")
+app.add_typer(user_app, name="user")
+app.add_typer(channel_app, name="channel")
+
+
+def _settings():  # noqa: ANN202
+    from common.settings import get_settings
+
+    return get_settings()
+
+
+def _scope():  # noqa: ANN202
+    from db.session import make_engine, make_sessionmaker, session_scope
+
+    return session_scope(make_sessionmaker(make_engine(_settings().database_url)))
+
+
+def _fail(exc: ServiceError) -> None:
+    typer.secho(f"Lỗi: {exc.message_vi}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(2)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Chạy migration Alembic tới phiên bản mới nhất."""
+    from db.migrate import upgrade
+
+    upgrade(_settings().database_url)
+    typer.echo("Cơ sở dữ liệu đã ở phiên bản mới nhất.")
+
+
+@app.command()
+def keygen() -> None:
+    """In ra một khoá Fernet mới cho LOA_SECRET_KEYS."""
+    from common.crypto import generate_key
+
+    typer.echo(generate_key())
+
+
+@org_app.command("create")
+def org_create(name: str = typer.Option(..., help="Tên tổ chức"),
+               kind: str = typer.Option(..., help="tinh | huyen | nganh | co_so"),
+               parent: int | None = typer.Option(None, help="Id tổ chức cấp trên")) -> None:
+    """Tạo tổ chức (cấp tỉnh không cần cấp trên)."""
+    from db.models import OrgKind
+    from domain.orgs import create_org
+
+    try:
+        with _scope() as s:
+            org = create_org(s, name=name, kind=OrgKind(kind), parent_id=parent)
+            typer.echo(f"Đã tạo tổ chức #{org.id}: {org.name}")
+    except ValueError:
+        _fail(ServiceError("Cấp tổ chức phải là tinh, huyen, nganh hoặc co_so."))
+    except ServiceError as exc:
+        _fail(exc)
+
+
+@org_app.command("list")
+def org_list() -> None:
+    """Liệt kê cây tổ chức."""
+    from db.models import Organisation
+
+    with _scope() as s:
+        for org in s.scalars(select(Organisation).order_by(Organisation.path)):
+            typer.echo(f"{'  ' * org.depth}#{org.id} {org.name} ({org.kind.value})")
+
+
+@user_app.command("create")
+def user_create(email: str = typer.Option(...), name: str = typer.Option(""), org: int = typer.Option(...),
+                role: str = typer.Option(..., help="admin | editor | approver | monitor | viewer")) -> None:
+    """Tạo người dùng với một vai trò và in mã API của họ."""
+    from db.models import Organisation, Role
+    from domain.orgs import create_user, grant_role, issue_token
+
+    try:
+        with _scope() as s:
+            organisation = s.get(Organisation, org)
+            if organisation is None:
+                raise ServiceError(f"Không có tổ chức #{org}.")
+            user = create_user(s, email=email, full_name=name or email)
+            grant_role(s, user=user, org=organisation, role=Role(role))
+            token = issue_token(s, user=user, name="cli")
+        typer.echo(f"Đã tạo {email} ({role} tại #{org}). Mã API: {token}")
+    except ValueError:
+        _fail(ServiceError("Vai trò phải là admin, editor, approver, monitor hoặc viewer."))
+    except ServiceError as exc:
+        _fail(exc)
+
+
+@user_app.command("grant")
+def user_grant(email: str = typer.Option(...), org: int = typer.Option(...), role: str = typer.Option(...)) -> None:
+    """Cấp thêm vai trò cho người dùng."""
+    from db.models import Organisation, Role, User
+    from domain.orgs import grant_role
+
+    with _scope() as s:
+        user = s.scalar(select(User).where(User.email == email.lower()))
+        organisation = s.get(Organisation, org)
+        if user is None or organisation is None:
+            _fail(ServiceError("Không tìm thấy người dùng hoặc tổ chức."))
+        grant_role(s, user=user, org=organisation, role=Role(role))
+    typer.echo("Đã cấp vai trò.")
+
+
+@user_app.command("token")
+def user_token(email: str = typer.Argument(...), revoke_old: bool = typer.Option(False, help="Thu hồi mã cũ")) -> None:
+    """Tạo mã API mới cho người dùng."""
+    from db.models import User
+    from domain.orgs import issue_token, revoke_tokens
+
+    with _scope() as s:
+        user = s.scalar(select(User).where(User.email == email.lower()))
+        if user is None:
+            _fail(ServiceError(f"Không có người dùng {email}."))
+        if revoke_old:
+            revoke_tokens(s, user=user)
+        typer.echo(issue_token(s, user=user, name="cli"))
+
+
+@channel_app.command("connect")
+def channel_connect(org: int = typer.Option(...), platform: str = typer.Option(..., help="facebook_page | zalo_oa"),
+                    token: str = typer.Option(..., help="Page token hoặc OA access token"),
+                    refresh_token: str = typer.Option("", help="Zalo: refresh token"),
+                    slots: str = typer.Option("", help="Khung giờ, ví dụ '0-4@07:30,0-6@19:30' (0 = thứ Hai)")) -> None:
+    """Kết nối kênh sau khi kiểm tra mã truy cập với nền tảng."""
+    from db.models import Organisation, Platform
+    from domain.channels import connect_channel, validate_credentials
+    from publishers.registry import ClientFactory, PlatformConfig
+    from scheduler.runtime import get_runtime
+
+    try:
+        plat = Platform(platform)
+        creds = validate_credentials(plat, {"access_token": token, "refresh_token": refresh_token})
+        info = ClientFactory(PlatformConfig.from_settings(_settings())).probe(plat.value, "me", creds).whoami()
+        with _scope() as s:
+            organisation = s.get(Organisation, org)
+            if organisation is None:
+                raise ServiceError(f"Không có tổ chức #{org}.")
+            channel = connect_channel(s, org=organisation, platform=plat, external_id=info.external_id,
+                                      name=info.name, credentials=creds, cipher=get_runtime().cipher,
+                                      slots=parse_slots(slots))
+            typer.echo(f"Đã kết nối kênh #{channel.id}: {channel.name} ({plat.value} {info.external_id})")
+    except ValueError:
+        _fail(ServiceError("Nền tảng phải là facebook_page hoặc zalo_oa."))
+    except ServiceError as exc:
+        _fail(exc)
+
+
+def parse_slots(text: str) -> list[dict]:
+    """'0-4@07:30,5@09:00' → [{"weekdays": [0..4], "time": "07:30"}, {"weekdays": [5], "time": "09:00"}]."""
+    slots = []
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        days, _, hhmm = part.partition("@")
+        lo, _, hi = days.partition("-")
+        try:
+            slots.append({"weekdays": list(range(int(lo), int(hi or lo) + 1)), "time": hhmm})
+        except ValueError as exc:
+            raise ServiceError(f"Khung giờ '{part}' không hợp lệ (ví dụ 0-4@07:30).") from exc
+    return slots
+
+
+@channel_app.command("list")
+def channel_list() -> None:
+    """Liệt kê các kênh và trạng thái."""
+    from db.models import Channel
+
+    with _scope() as s:
+        for ch in s.scalars(select(Channel).order_by(Channel.id)):
+            typer.echo(f"#{ch.id} [{ch.status.value}] {ch.platform.value} {ch.external_id} {ch.name} (tổ chức #{ch.org_id})")
+
+
+@app.command()
+def due(within: int = typer.Option(60, help="Trong bao nhiêu phút tới")) -> None:
+    """Liệt kê các bài sắp đến giờ đăng."""
+    from db.base import utcnow
+    from domain.scheduling import to_local
+    from scheduler.due import list_due
+
+    with _scope() as s:
+        rows = list_due(s, now=utcnow(), within_s=within * 60)
+        for t in rows:
+            at = to_local(t.due_at).strftime("%H:%M:%S %d/%m/%Y")
+            typer.echo(f"{at}  bài #{t.post_id}  kênh {t.channel.name}  (mục tiêu #{t.id}, lần thử {t.attempts})")
+        if not rows:
+            typer.echo(f"Không có bài nào đến giờ đăng trong {within} phút tới.")
+
+
+@app.command()
+def sandbox(host: str = "127.0.0.1", port: int = typer.Option(None), demo: bool = True,
+            latency_ms: int = 0, error_rate: float = 0.0) -> None:
+    """Chạy sandbox giả lập Graph API và Zalo OA API."""
+    import subprocess
+
+    args = [sys.executable, "-m", "sandbox", "--host", host, "--port", str(port or _settings().sandbox_port),
+            "--latency-ms", str(latency_ms), "--error-rate", str(error_rate)] + (["--demo"] if demo else [])
+    raise typer.Exit(subprocess.call(args))
+
+
+@app.command("demo")
+def demo_seed() -> None:
+    """Tạo dữ liệu mẫu (cây tổ chức, người dùng mỗi vai trò, kênh trên sandbox) và một bài đăng thử."""
+    from cli.demo import seed
+
+    for line in seed(_settings()):
+        typer.echo(line)
+
+
+@app.command()
+def run() -> None:
+    """Chạy toàn bộ dịch vụ cục bộ: sandbox, API, worker, beat (SQLite, không cần máy chủ nào)."""
+    from cli.devserver import run_all
+
+    raise typer.Exit(run_all(_settings()))
+
+
+@app.command("publish-target")
+def publish_target_now(target_id: int) -> None:
+    """Đăng ngay một mục tiêu (gỡ lỗi; vẫn giữ đúng một lần)."""
+    from scheduler.jobs import publish
+
+    typer.echo(json.dumps({"target_id": target_id, "status": publish(target_id), "at": datetime.now().isoformat()}))
+
+
+if __name__ == "__main__":
+    app()
