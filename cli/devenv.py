@@ -7,7 +7,7 @@ from common.crypto import generate_key
 
 def render(sandbox_port: int = 8081, web_port: int = 8000) -> str:
     """The local development environment: SQLite, a server-less broker, the sandbox, a fresh key."""
-    from sandbox.demo import DEMO_ZALO_APP_ID, DEMO_ZALO_APP_SECRET, DEMO_FB_APP_SECRET
+    from sandbox.demo import DEMO
 
     sandbox = f"http://127.0.0.1:{sandbox_port}"
     return "\n".join([
@@ -17,11 +17,11 @@ def render(sandbox_port: int = 8081, web_port: int = 8000) -> str:
         f"LOA_WEB_PORT={web_port}",
         f"LOA_SANDBOX_PORT={sandbox_port}",
         f"LOA_FACEBOOK_GRAPH_URL={sandbox}/graph",
-        f"LOA_FACEBOOK_APP_SECRET={DEMO_FB_APP_SECRET}",
+        f"LOA_FACEBOOK_APP_SECRET={DEMO['facebook']['app_secret']}",
         f"LOA_ZALO_OPENAPI_URL={sandbox}/zalo/openapi",
         f"LOA_ZALO_OAUTH_URL={sandbox}/zalo/oauth",
-        f"LOA_ZALO_APP_ID={DEMO_ZALO_APP_ID}",
-        f"LOA_ZALO_APP_SECRET={DEMO_ZALO_APP_SECRET}",
+        f"LOA_ZALO_APP_ID={DEMO['zalo']['app_id']}",
+        f"LOA_ZALO_APP_SECRET={DEMO['zalo']['secret']}",
         "LOA_WORKER_CONCURRENCY=4",
         "",
     ])

@@ -51,6 +51,7 @@ class Settings(BaseSettings):
     requeue_after_s: float = 4.0
     lease_s: float = Field(120.0, description="How long a publish claim lasts before recovery may look at it.")
     max_attempts: int = 8
+    recover_interval_s: float = 15.0
     worker_concurrency: int = 16
 
     # Outgoing mail (notifications to channel admins); empty host disables sending.

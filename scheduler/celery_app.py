@@ -40,7 +40,8 @@ app.conf.update(
     beat_schedule={
         "dispatch-due": {"task": "scheduler.dispatch_due", "schedule": settings.dispatch_interval_s,
                          "options": {"expires": max(settings.dispatch_interval_s, 1.0)}},
-        "recover-stale": {"task": "scheduler.recover_stale", "schedule": 15.0, "options": {"expires": 15.0}},
+        "recover-stale": {"task": "scheduler.recover_stale", "schedule": settings.recover_interval_s,
+                          "options": {"expires": settings.recover_interval_s}},
         "materialise-recurring": {"task": "scheduler.materialise_recurring", "schedule": 300.0,
                                   "options": {"expires": 300.0}},
     },
