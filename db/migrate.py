@@ -20,4 +20,7 @@ def alembic_config(url: str) -> Config:
 
 def upgrade(url: str, revision: str = "head") -> None:
     """Bring the database at ``url`` up to ``revision``."""
+    from db.session import ensure_sqlite_dir
+
+    ensure_sqlite_dir(url)
     command.upgrade(alembic_config(url), revision)

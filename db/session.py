@@ -5,14 +5,24 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import create_engine, event
+from pathlib import Path
+
+from sqlalchemy import create_engine, event, make_url
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
+
+
+def ensure_sqlite_dir(url: str) -> None:
+    """Create the folder of a SQLite file (a fresh clone has no var/)."""
+    database = make_url(url).database if url.startswith("sqlite") else None
+    if database and database != ":memory:":
+        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
 
 
 def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Engine:
     """Create an engine; SQLite gets WAL and a busy timeout so web, worker and beat can share the file."""
     if url.startswith("sqlite"):
+        ensure_sqlite_dir(url)
         engine = create_engine(url, echo=echo, connect_args={"timeout": 30, "check_same_thread": False})
 
         @event.listens_for(engine, "connect")

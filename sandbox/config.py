@@ -112,6 +112,19 @@ class EmuConfig:
     zalo_user_list_offset_cap: int = 9951
     zalo_article_slice_max: int = 50
     # --- Zalo articles ------------------------------------------------------------------
+    # Processing of a created article happens on Zalo's side whether or not anyone polls (B5).
+    # Rule: an article becomes processed (listed newest-first by getslice, readable by getdetail,
+    # broadcastable, `processed` in /__emu/posts) at the EARLIER of
+    #   * `zalo_article_processing_s` emulator seconds after article/create (the value is read at
+    #     create time; advance the emulator clock to get there without waiting; None = never by
+    #     time, i.e. the old "only verify processes" behaviour), or
+    #   * article/verify answering the id for its token.
+    # article/verify itself stays deterministic and clock-independent: each token answers -214
+    # "Article is being processed" for its first `zalo_article_verify_polls` polls, then the id.
+    # So a client that polls late may still get -214 for an article getslice already lists; it
+    # just polls again. Nothing runs in the background: the state is computed from the clock on
+    # every read.
+    zalo_article_processing_s: float | None = 1.0
     zalo_article_verify_polls: int = 1
     # [conflict] "id" (most clients), "article_id" (one client) or "both".
     zalo_verify_id_field: str = "id"

@@ -111,12 +111,13 @@ def post_json(emu, p: Post) -> dict:
 
 
 def article_json(emu, a: Article) -> dict:
-    """A Zalo article for /__emu/posts."""
+    """A Zalo article for /__emu/posts (`processed` computed from the emulator clock)."""
+    processed = a.is_processed(emu.clock.now())
     return {"platform": "zalo", "id": a.id, "page_id": a.oa_id, "oa_id": a.oa_id, "message": a.description,
             "title": a.title, "link": article_link(a.oa_id, a.id), "photo_ids": [],
             "cover_url": a.cover.get("photo_url"), "accepted_at": a.accepted_at, "created_time": fb_time(a.created),
-            "created_ts": a.created, "published": a.processed and a.status == "show" and not a.removed,
-            "processed": a.processed, "status": a.status, "removed": a.removed, "type": a.type,
+            "created_ts": a.created, "published": processed and a.status == "show" and not a.removed,
+            "processed": processed, "status": a.status, "removed": a.removed, "type": a.type,
             "total_view": a.total_view, "total_share": a.total_share}
 
 

@@ -53,10 +53,10 @@ def _post_html(emu, post, now: float) -> str:
             f'<div class="meta">{" · ".join(extra)}</div></div>')
 
 
-def _article_html(a) -> str:
+def _article_html(a, now: float) -> str:
     if a.removed:
         state = '<span class="tag off">Đã gỡ</span>'
-    elif not a.processed:
+    elif not a.is_processed(now):
         state = '<span class="tag wait">Đang xử lý</span>'
     elif a.status == "show":
         state = '<span class="tag ok">Hiển thị</span>'
@@ -96,7 +96,7 @@ def render(emu) -> str:
         arts = sorted(oa.articles.values(), key=lambda a: a.seq, reverse=True)
         parts.append(f'<section><h3>{escape(oa.name)}</h3><div class="meta">OA ID {escape(oa.oa_id)} · '
                      f"{len(oa.users)} người theo dõi · {len(arts)} bài viết · {len(oa.broadcasts)} lượt gửi</div>")
-        parts += [_article_html(a) for a in arts[:MAX_ITEMS]]
+        parts += [_article_html(a, now) for a in arts[:MAX_ITEMS]]
         for b in reversed(oa.broadcasts[-5:]):
             parts.append(f'<div class="card"><span class="tag ok">Đã gửi broadcast</span> '
                          f'<span class="meta">{escape(_t(b["created"]))}</span> {_short(b["title"], 150)}</div>')

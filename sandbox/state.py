@@ -205,11 +205,20 @@ class Article:
     created: float
     updated: float
     accepted_at: float
-    processed: bool = False
+    processed: bool = False  # set when article/verify has answered the id (or for demo data)
     removed: bool = False
     total_view: int = 0
     total_share: int = 0
     video_id: str | None = None
+    # Emulator time at which Zalo finishes processing on its own, polled or not; None = only verify.
+    ready_at: float | None = None
+
+    def is_processed(self, now: float) -> bool:
+        """Processed (listed by getslice, readable by getdetail) once verified or once ``ready_at`` passed.
+
+        Computed from the clock on every read, so no background task is needed.
+        """
+        return self.processed or (self.ready_at is not None and now >= self.ready_at)
 
 
 @dataclass(slots=True, eq=False)

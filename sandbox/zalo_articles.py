@@ -73,6 +73,10 @@ async def create(ctx: ZCtx) -> dict:
                       video_id=p.get("video_id"))
     if article.type == "video":
         article.cover = {"cover_type": "photo", "photo_url": p.get("avatar")}
+    # Zalo processes the article by itself after a while, whether or not anyone polls verify.
+    delay = emu.cfg.zalo_article_processing_s
+    if delay is not None:
+        article.ready_at = now + max(0.0, float(delay))
     oa.articles[article.id] = article
     w.articles[article.id] = article
     oa.articles_created += 1
@@ -80,7 +84,11 @@ async def create(ctx: ZCtx) -> dict:
 
 
 async def verify(ctx: ZCtx) -> dict:
-    """POST /v2.0/article/verify {token}: -214 while processing, then the article id."""
+    """POST /v2.0/article/verify {token}: -214 for the first N polls, then the article id.
+
+    N is ``zalo_article_verify_polls`` (per token, independent of the clock); answering the id also
+    marks the article processed if the processing time has not run out yet (see EmuConfig).
+    """
     job = ctx.emu.world.article_jobs.get(str(ctx.params.get("token") or ""))
     if job is None or ctx.emu.world.articles[job.article_id].oa_id != ctx.oa.oa_id:
         raise invalid("token")
@@ -112,10 +120,10 @@ def _media(a: Article) -> dict:
 
 async def getslice(ctx: ZCtx) -> dict:
     """GET /v2.0/article/getslice?offset&limit&type → data.medias + data.total (processed articles only)."""
-    kind = ctx.params.get("type", "normal")
+    kind, now = ctx.params.get("type", "normal"), ctx.emu.clock.now()
     offset = ctx.int("offset", 0)
     limit = ctx.count("limit", 10, ctx.emu.cfg.zalo_article_slice_max)
-    rows = sorted((a for a in ctx.oa.articles.values() if a.processed and not a.removed and a.type == kind),
+    rows = sorted((a for a in ctx.oa.articles.values() if a.is_processed(now) and not a.removed and a.type == kind),
                   key=lambda a: a.seq, reverse=True)
     return {"medias": [_media(a) for a in rows[offset:offset + limit]], "total": len(rows)}
 
@@ -123,7 +131,7 @@ async def getslice(ctx: ZCtx) -> dict:
 async def getdetail(ctx: ZCtx) -> dict:
     """GET /v2.0/article/getdetail?id=…"""
     a = _article(ctx)
-    if not a.processed:
+    if not a.is_processed(ctx.emu.clock.now()):
         raise ZaloError(-214, "Article is being processed")
     out = _media(a)
     out.update(description=a.description, cover=a.cover, body=a.body, comment=a.comment,
@@ -176,7 +184,7 @@ async def broadcast(ctx: ZCtx) -> dict:
     if el.get("media_type") != "article":
         raise invalid("media_type", "only article can be broadcast")
     a = oa.articles.get(str(el.get("attachment_id") or ""))
-    if a is None or a.removed or not a.processed:
+    if a is None or a.removed or not a.is_processed(ctx.emu.clock.now()):
         raise invalid("attachment_id")
     if a.status != "show" and cfg.zalo_broadcast_hidden_article_error:
         raise invalid("attachment_id", "the article is hidden")

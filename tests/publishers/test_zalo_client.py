@@ -417,6 +417,25 @@ def test_sandbox_applied_then_hang_on_create_is_outcome_unknown(sandbox, oa):
     assert len(sandbox.posts(platform="zalo")) == 1
 
 
+def test_sandbox_lost_create_reply_is_found_once_zalo_has_processed_it(sandbox, oa):
+    # Zalo processes the article whether or not anyone polls verify: the article we never got a
+    # token for must still turn up in find_published, or Loa would create it a second time.
+    sandbox.set_config(zalo_article_processing_s=5)
+    client = sandbox_client(sandbox, oa, timeout=(2, 0.3))
+    sandbox.faults(platform="zalo", path="*/article/create", fail_next=1, kind="applied_then_hang", hang_s=2)
+    since = datetime.now(timezone.utc)
+
+    with pytest.raises(OutcomeUnknown):
+        client.publish(article_post(), idempotency_key="k")
+    [created] = sandbox.posts(platform="zalo")
+    assert client.find_published(article_post(), idempotency_key="k", since=since) is None  # still processing
+    sandbox.advance_clock(5)
+
+    found = client.find_published(article_post(), idempotency_key="k", since=since)
+    assert found is not None and found.external_id == created["id"] and found.url == created["link"]
+    assert len(sandbox.posts(platform="zalo")) == 1
+
+
 def test_sandbox_5xx_is_outcome_unknown_on_create_and_retry_later_on_reads(sandbox, oa):
     client = sandbox_client(sandbox, oa)
     sandbox.faults(platform="zalo", path="*/article/create", fail_next=1, kind="raw_502_html")

@@ -136,6 +136,69 @@ def test_article_cycle(sb, http):
     assert api(http, sb, "GET", "v2.0/article/getdetail", tok, params={"id": article_id})["error"] == -201
 
 
+def slice_ids(http, sb, tok):
+    data = api(http, sb, "GET", "v2.0/article/getslice", tok, params={"offset": 0, "limit": 10})["data"]
+    assert data["total"] == len(data["medias"])
+    return [m["id"] for m in data["medias"]]
+
+
+def test_article_processes_on_the_clock_without_verify(sb, http):
+    sb.set_config(zalo_article_processing_s=30, zalo_article_verify_polls=2)
+    oa = sb.add_oa()
+    tok = oa["access_token"]
+    old_job = create_article(http, sb, tok, title="Cũ")["data"]["token"]
+    create_article(http, sb, tok, title="Mới")
+    old, new = (rec["id"] for rec in sb.posts(platform="zalo"))
+    assert slice_ids(http, sb, tok) == []
+    assert api(http, sb, "GET", "v2.0/article/getdetail", tok, params={"id": old})["error"] == -214
+    assert [r["processed"] for r in sb.posts(platform="zalo")] == [False, False]
+
+    sb.advance_clock(29)
+    assert slice_ids(http, sb, tok) == []
+    sb.advance_clock(1)  # nobody polled verify: Zalo finished processing on its own
+
+    assert slice_ids(http, sb, tok) == [new, old]  # newest first
+    detail = api(http, sb, "GET", "v2.0/article/getdetail", tok, params={"id": old})
+    assert detail["error"] == 0 and detail["data"]["title"] == "Cũ"
+    assert [(r["processed"], r["published"]) for r in sb.posts(platform="zalo")] == [(True, True)] * 2
+    # verify is per token and clock-independent: still -214 for the configured polls, then the id.
+    answers = [api(http, sb, "POST", "v2.0/article/verify", tok, body={"token": old_job}) for _ in range(3)]
+    assert [a["error"] for a in answers] == [-214, -214, 0] and answers[2]["data"]["id"] == old
+
+
+def test_article_default_processing_time_is_one_second(sb, http):
+    tok = sb.add_oa()["access_token"]
+    create_article(http, sb, tok)
+    [rec] = sb.posts(platform="zalo")
+    sb.advance_clock(1.0)
+    assert slice_ids(http, sb, tok) == [rec["id"]]
+
+
+def test_verify_cycles_minus_214_then_id_and_processes_early(sb, http):
+    sb.set_config(zalo_article_processing_s=3600, zalo_article_verify_polls=2)
+    tok = sb.add_oa()["access_token"]
+    job = create_article(http, sb, tok, title="Được kiểm tra")["data"]["token"]
+    create_article(http, sb, tok, title="Không ai kiểm tra")
+    verified, unpolled = (rec["id"] for rec in sb.posts(platform="zalo"))
+    answers = [api(http, sb, "POST", "v2.0/article/verify", tok, body={"token": job}) for _ in range(4)]
+    assert [a["error"] for a in answers] == [-214, -214, 0, 0]
+    assert answers[2]["data"]["id"] == answers[3]["data"]["id"] == verified
+    assert slice_ids(http, sb, tok) == [verified]  # verify finished it before the processing time
+    assert api(http, sb, "GET", "v2.0/article/getdetail", tok, params={"id": unpolled})["error"] == -214
+    sb.advance_clock(3600)
+    assert slice_ids(http, sb, tok) == [unpolled, verified]
+
+
+def test_processing_time_none_means_only_verify_processes(sb, http):
+    sb.set_config(zalo_article_processing_s=None)
+    tok = sb.add_oa()["access_token"]
+    job = create_article(http, sb, tok)["data"]["token"]
+    sb.advance_clock(3600)
+    assert slice_ids(http, sb, tok) == []
+    article_id = verify_article(http, sb, tok, job)
+    assert slice_ids(http, sb, tok) == [article_id]
+
+
 def test_article_validation(sb, http):
     tok = sb.add_oa()["access_token"]
     assert create_article(http, sb, tok, title="t" * 151)["error"] == -201
