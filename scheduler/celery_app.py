@@ -17,8 +17,7 @@ if settings.broker_url.startswith("redis"):
     # Only ETA messages of a few seconds are ever sent, far below the visibility timeout.
     _transport = {"visibility_timeout": 3600, "socket_timeout": 10, "socket_connect_timeout": 5,
                   "health_check_interval": 10}
-elif settings.broker_url.startswith("sqla"):
-    _transport = {"polling_interval": 0.5}
+# kombu's SQLAlchemy transport hands its options to create_engine(): give it none.
 
 app.conf.update(
     task_serializer="json",
