@@ -17,7 +17,6 @@ DEFAULT_THROTTLE_SECONDS = 300.0
 # Code 368 (policy block) lasts hours to days; Postiz's subcode 1390008 ("posting too fast") is shorter.
 POLICY_BLOCK_SECONDS = 6 * 3600.0
 POSTING_TOO_FAST_SECONDS = 3600.0
-TRANSIENT_RETRY_SECONDS = 30.0
 USAGE_WARN_PERCENT = 95.0
 
 _TOKEN_SUBCODE_REASONS = {
@@ -136,8 +135,8 @@ def map_graph_error(error: dict, resp: requests.Response, *, raw: str) -> Platfo
         return Rejected(_invalid_parameter_reason(sub, text), **common)
     if code in (1, 2) or error.get("is_transient") is True or resp.status_code >= 500:
         # Per our contract a Graph error body means the request was refused, so it is safe to retry.
-        return RetryLater("Facebook đang gặp sự cố tạm thời; hệ thống sẽ thử lại.",
-                          retry_after=TRANSIENT_RETRY_SECONDS, **common)
+        # No fixed wait: the caller's exponential backoff with jitter decides (about 1 s, 2 s, 4 s …).
+        return RetryLater("Facebook đang gặp sự cố tạm thời; hệ thống sẽ thử lại.", **common)
     return Rejected(f"Facebook từ chối yêu cầu: {text or 'không rõ lý do'}.", **common)
 
 
