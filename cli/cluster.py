@@ -21,17 +21,22 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def worker_command(*, concurrency: int, name: str = "worker", loglevel: str = "WARNING") -> list[str]:
-    """Celery worker on both Loa queues with a thread pool (publishing is I/O bound)."""
-    return [sys.executable, "-m", "celery", "-A", "scheduler.celery_app", "worker", "-Q", "loa.publish,loa.control",
+def worker_command(*, concurrency: int, name: str = "worker", loglevel: str = "WARNING",
+                   queues: str = "loa.publish") -> list[str]:
+    """A publishing worker: a thread pool (publishing waits on the network) on the publish queue."""
+    return [sys.executable, "-m", "celery", "-A", "scheduler.celery_app", "worker", "-Q", queues,
             "--pool", "threads", "--concurrency", str(concurrency), "--hostname", f"{name}@%h",
             "--loglevel", loglevel, "--without-gossip", "--without-mingle", "--without-heartbeat"]
 
 
 def beat_command(schedule_file: Path, *, loglevel: str = "WARNING") -> list[str]:
-    """Celery beat with its state file at ``schedule_file``."""
-    return [sys.executable, "-m", "celery", "-A", "scheduler.celery_app", "beat", "--loglevel", loglevel,
-            "-s", str(schedule_file)]
+    """The one scheduler process: beat plus a small worker for the control queue (dispatch, recovery).
+
+    Dispatch ticks get their own consumer so a publish backlog can never delay (and expire) them.
+    """
+    return [sys.executable, "-m", "celery", "-A", "scheduler.celery_app", "worker", "--beat", "-Q", "loa.control",
+            "--pool", "threads", "--concurrency", "2", "--hostname", "scheduler@%h", "--loglevel", loglevel,
+            "-s", str(schedule_file), "--without-gossip", "--without-mingle", "--without-heartbeat"]
 
 
 def spawn(cmd: list[str], *, env: dict[str, str], log: Path) -> subprocess.Popen:

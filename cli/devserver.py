@@ -1,4 +1,4 @@
-"""`loa run`: sandbox, API, Celery worker and beat in one terminal (honcho), for local use."""
+"""`loa run`: sandbox, API, a publishing worker and the scheduler (beat) in one terminal (honcho)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import sys
 
 from honcho.manager import Manager
 
+from cli.cluster import beat_command, worker_command
 from common.settings import ROOT, Settings
 
 
@@ -18,11 +19,10 @@ def run_all(settings: Settings) -> int:
                         cwd=str(ROOT))
     manager.add_process("web", f"{py} -m uvicorn web.main:app --host 127.0.0.1 --port {settings.web_port} "
                                "--log-level warning", cwd=str(ROOT))
-    manager.add_process("worker", f"{py} -m celery -A scheduler.celery_app worker -Q loa.publish,loa.control "
-                                  f"--pool threads --concurrency {settings.worker_concurrency} --loglevel INFO",
+    manager.add_process("worker", " ".join(worker_command(concurrency=settings.worker_concurrency, loglevel="INFO")),
                         cwd=str(ROOT))
-    manager.add_process("beat", f"{py} -m celery -A scheduler.celery_app beat --loglevel WARNING "
-                                f"-s {ROOT / 'var' / 'celerybeat-schedule'}", cwd=str(ROOT))
+    manager.add_process("scheduler", " ".join(beat_command(ROOT / "var" / "celerybeat-schedule", loglevel="INFO")),
+                        cwd=str(ROOT))
     print("\n".join([
         "",
         "Loa đang chạy (Ctrl-C để dừng):",

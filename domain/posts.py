@@ -10,7 +10,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from common.errors import Conflict, InvalidInput, InvalidState, NotFound
@@ -247,23 +247,83 @@ def set_target_status(session: Session, target: PostTarget, to: TargetStatus, *,
                  to_state=to.value, reason=reason, data=data)
 
 
+AGGREGATED = (S.scheduled, S.publishing, S.published, S.failed)
+
+
+def derive_status(target_statuses: list[TargetStatus]) -> PostStatus | None:
+    """A scheduled post's status from its targets' (None when it has no live target)."""
+    live = [t for t in target_statuses if t != TargetStatus.cancelled]
+    if not live:
+        return None
+    if TargetStatus.publishing in live:
+        return S.publishing
+    if TargetStatus.scheduled in live or TargetStatus.pending in live:
+        return S.scheduled
+    if TargetStatus.failed in live or TargetStatus.unknown in live:
+        return S.failed
+    return S.published
+
+
 def sync_status(session: Session, post: Post, *, actor: User | None = None) -> None:
     """Derive a scheduled post's status from its targets (publishing, published or failed)."""
-    if post.status not in (S.scheduled, S.publishing, S.published, S.failed):
+    if post.status not in AGGREGATED:
         return
-    live = [t.status for t in post.targets if t.status != TargetStatus.cancelled]
-    if not live:
-        return
-    if TargetStatus.publishing in live:
-        new = S.publishing
-    elif TargetStatus.scheduled in live or TargetStatus.pending in live:
-        new = S.scheduled
-    elif TargetStatus.failed in live or TargetStatus.unknown in live:
-        new = S.failed
-    else:
-        new = S.published
-    if new != post.status:
+    new = derive_status([t.status for t in post.targets])
+    if new is not None and new != post.status:
         transition(session, post, new, action="target_result", actor=actor)
+
+
+def sync_status_by_id(session: Session, post_id: int) -> None:
+    """``sync_status`` in one locked read (plus a write when it changes), for the publishing hot path."""
+    conn = session.connection()
+    rows = conn.execute(_POST_AND_TARGETS, {"post_id": post_id}).all()
+    if not rows or rows[0].status not in AGGREGATED:
+        return
+    new = derive_status([r.target_status for r in rows if r.target_status is not None])
+    if new is None or new == rows[0].status:
+        return
+    conn.execute(_SET_POST_STATUS, {"post_id": post_id, "status": new})
+    audit.record(session, entity_type="post", entity_id=post_id, action="target_result", org_id=rows[0].org_id,
+                 from_state=rows[0].status.value, to_state=new.value)
+
+
+def advance_post_status(session: Session, post_id: int, *, to: PostStatus) -> dict | None:
+    """The publishing hot path's shortcut for the common single-channel post.
+
+    claim (``to=publishing``): scheduled → publishing. Result (``to=published``): publishing →
+    published when no other target is still live. Returns the audit row to write, or falls back
+    to the locked ``sync_status_by_id`` (and returns None) whenever the shortcut does not apply.
+    """
+    conn = session.connection()
+    if to == S.publishing:
+        stmt, frm = _SHORTCUT_PUBLISHING, S.scheduled
+    else:
+        stmt, frm = _SHORTCUT_PUBLISHED, S.publishing
+    row = conn.execute(stmt, {"post_id": post_id}).first()
+    if row is None:
+        sync_status_by_id(session, post_id)
+        return None
+    return audit.entry(entity_type="post", entity_id=post_id, action="target_result", org_id=row.org_id,
+                       from_state=frm.value, to_state=to.value)
+
+
+_SHORTCUT_PUBLISHING = (update(Post).where(Post.id == bindparam("post_id"), Post.status == S.scheduled)
+                        .values(status=S.publishing, updated_at=func.now()).returning(Post.org_id))
+_SHORTCUT_PUBLISHED = (
+    update(Post)
+    .where(Post.id == bindparam("post_id"), Post.status == S.publishing,
+           ~select(PostTarget.id).where(PostTarget.post_id == bindparam("post_id"),
+                                        PostTarget.status.notin_([TargetStatus.published, TargetStatus.cancelled]))
+           .exists())
+    .values(status=S.published, updated_at=func.now()).returning(Post.org_id))
+_POST_AND_TARGETS = (
+    select(Post.status, Post.org_id, PostTarget.status.label("target_status"))
+    .outerjoin(PostTarget, PostTarget.post_id == Post.id)
+    .where(Post.id == bindparam("post_id"))
+    .with_for_update(of=Post)
+)
+_SET_POST_STATUS = (update(Post).where(Post.id == bindparam("post_id"))
+                    .values(status=bindparam("status"), updated_at=func.now()))
 
 
 def snapshot(post: Post) -> dict:

@@ -16,7 +16,7 @@ from publishers.service import (
     Claimed,
     PublishContext,
     _call_with_refresh,
-    outgoing_for,
+    load_content,
     record_failure,
     record_published,
 )
@@ -72,12 +72,14 @@ def _take_over(ctx: PublishContext, target_id: int) -> Claimed | None:
         if not won:
             return None
         target = session.get(PostTarget, target_id, populate_existing=True)
-        attempt = session.get(PublishAttempt, target.current_attempt_id) if target.current_attempt_id else None
+        attempt = session.scalar(select(PublishAttempt).where(PublishAttempt.target_id == target_id,
+                                                              PublishAttempt.number == target.attempts)
+                                 .order_by(PublishAttempt.id.desc()).limit(1))
         if attempt is None:
             return None
-        channel = target.channel
+        content = load_content(session, ctx, post_id=target.post_id, channel_id=target.channel_id)
         return Claimed(target_id=target_id, attempt_id=attempt.id, attempt_no=attempt.number,
-                       started_at=attempt.started_at, channel_id=channel.id, platform=channel.platform.value,
-                       external_id=channel.external_id, channel_name=channel.name,
-                       credentials=channel_service.credentials_of(channel, ctx.cipher),
-                       post=outgoing_for(ctx, target), idempotency_key=target.idempotency_key, uncertain_before=True)
+                       started_at=attempt.started_at, post_id=target.post_id, org_id=content.org_id,
+                       channel_id=target.channel_id, platform=content.platform, external_id=content.external_id,
+                       channel_name=content.channel_name, credentials=content.credentials, post=content.post,
+                       idempotency_key=target.idempotency_key, uncertain_before=True)

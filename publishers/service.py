@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy import and_, bindparam, exists, insert, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from common.crypto import CredentialCipher
@@ -31,14 +31,19 @@ from db.models import (
     AttemptOutcome,
     Channel,
     ChannelStatus,
+    Media,
     Post,
+    PostChannel,
+    PostStatus,
+    PostMedia,
     PostTarget,
     PublishAttempt,
     TargetStatus,
 )
 from db.session import session_scope
+from domain import audit
 from domain import channels as channel_service
-from domain.posts import set_target_status, sync_status
+from domain.posts import advance_post_status, set_target_status, sync_status_by_id
 from publishers.base import MediaFile, OutgoingPost, PublishResult
 from publishers.credentials import refresh_channel_tokens
 
@@ -71,6 +76,8 @@ class Claimed:
     attempt_id: int
     attempt_no: int
     started_at: datetime
+    post_id: int
+    org_id: int
     channel_id: int
     platform: str
     external_id: str
@@ -105,58 +112,60 @@ def publish_target(ctx: PublishContext, target_id: int) -> str:
 
 
 def claim(ctx: PublishContext, target_id: int) -> Claimed | None:
-    """Take a scheduled, due target for this worker (at most one claimer wins) and load its content."""
+    """Take a scheduled, due target for this worker (at most one claimer wins) and load its content.
+
+    Plain statements rather than ORM loading: this runs for every post on every channel.
+    """
     now = ctx.now()
     with session_scope(ctx.factory) as session:
-        channel_ok = exists().where(
-            Channel.id == PostTarget.channel_id, Channel.status == ChannelStatus.active,
-            or_(Channel.paused_until.is_(None), Channel.paused_until <= now))
-        row = session.execute(
-            update(PostTarget)
-            .where(PostTarget.id == target_id, PostTarget.status == TargetStatus.scheduled,
-                   PostTarget.due_at <= now + EARLY_GRACE, channel_ok)
-            .values(status=TargetStatus.publishing, attempts=PostTarget.attempts + 1,
-                    lease_until=now + timedelta(seconds=ctx.lease_s), enqueued_at=None, updated_at=now)
-            .returning(PostTarget.attempts)
-            .execution_options(synchronize_session=False)).first()
+        conn = session.connection()  # Core statements: no ORM bookkeeping on the hot path
+        row = conn.execute(_CLAIM, {"target_id": target_id, "now": now, "due_by": now + EARLY_GRACE,
+                                    "lease_until": now + timedelta(seconds=ctx.lease_s)}).first()
         if row is None:
             return None
-        attempt_no = row[0]
-        attempt = PublishAttempt(target_id=target_id, number=attempt_no, started_at=now, worker=ctx.worker[:128])
-        session.add(attempt)
-        session.flush()
-        target = session.get(PostTarget, target_id, populate_existing=True)
-        target.current_attempt_id = attempt.id
-        uncertain = session.scalar(select(exists().where(
-            PublishAttempt.target_id == target_id, PublishAttempt.id != attempt.id,
-            PublishAttempt.outcome.in_([AttemptOutcome.unknown, AttemptOutcome.lost])))) or False
-        from domain import audit
-
-        audit.record(session, entity_type="target", entity_id=target_id, action="claim", org_id=target.post.org_id,
-                     from_state=TargetStatus.scheduled.value, to_state=TargetStatus.publishing.value,
-                     data={"attempt": attempt_no, "worker": ctx.worker})
-        sync_status(session, target.post)
-        channel = target.channel
-        return Claimed(target_id=target_id, attempt_id=attempt.id, attempt_no=attempt_no, started_at=now,
-                       channel_id=channel.id, platform=channel.platform.value, external_id=channel.external_id,
-                       channel_name=channel.name, credentials=channel_service.credentials_of(channel, ctx.cipher),
-                       post=outgoing_for(ctx, target), idempotency_key=target.idempotency_key,
-                       uncertain_before=bool(uncertain))
+        attempt_id = conn.execute(_NEW_ATTEMPT, {"target_id": target_id, "number": row.attempts, "now": now,
+                                                 "worker": ctx.worker[:128]}).scalar_one()
+        uncertain = row.attempts > 1 and bool(conn.scalar(select(exists().where(
+            PublishAttempt.target_id == target_id, PublishAttempt.id != attempt_id,
+            PublishAttempt.outcome.in_([AttemptOutcome.unknown, AttemptOutcome.lost])))))
+        content = load_content(session, ctx, post_id=row.post_id, channel_id=row.channel_id)
+        entries = [audit.entry(entity_type="target", entity_id=target_id, action="claim", org_id=content.org_id,
+                               from_state=TargetStatus.scheduled.value, to_state=TargetStatus.publishing.value,
+                               data={"attempt": row.attempts, "worker": ctx.worker})]
+        entries.append(advance_post_status(session, row.post_id, to=PostStatus.publishing))
+        audit.record_many(session, [e for e in entries if e])
+        return Claimed(target_id=target_id, attempt_id=attempt_id, attempt_no=row.attempts, started_at=now,
+                       post_id=row.post_id, org_id=content.org_id, channel_id=row.channel_id,
+                       platform=content.platform, external_id=content.external_id, channel_name=content.channel_name,
+                       credentials=content.credentials, post=content.post, idempotency_key=row.idempotency_key,
+                       uncertain_before=uncertain)
 
 
-def outgoing_for(ctx: PublishContext, target: PostTarget) -> OutgoingPost:
-    """What ``target``'s channel should receive: the post with the channel's variant applied."""
-    post: Post = target.post
-    variant = next((c for c in post.channels if c.channel_id == target.channel_id), None)
-    photos = tuple(
-        MediaFile(path=str(ctx.media_dir / pm.media.stored_name), content_type=pm.media.content_type,
-                  size=pm.media.size, url=f"{ctx.public_base_url.rstrip('/')}/media/{pm.media.stored_name}")
-        for pm in post.media)
-    return OutgoingPost(
-        text=(variant.variant_text if variant and variant.variant_text is not None else post.text) or "",
-        link=(variant.variant_link if variant and variant.variant_link else post.link),
-        title=(variant.variant_title if variant and variant.variant_title else post.title),
-        photos=photos, broadcast=post.broadcast, cover_url=target.channel.default_cover_url)
+@dataclass(frozen=True)
+class Content:
+    """A target's outgoing post and the channel it goes to."""
+
+    org_id: int
+    platform: str
+    external_id: str
+    channel_name: str
+    credentials: dict
+    post: OutgoingPost
+
+
+def load_content(session: Session, ctx: PublishContext, *, post_id: int, channel_id: int) -> Content:
+    """What ``channel_id`` should receive for ``post_id``: the post with the channel's variant applied."""
+    conn = session.connection()
+    rows = conn.execute(_CONTENT, {"post_id": post_id, "channel_id": channel_id}).all()
+    r = rows[0]
+    base = ctx.public_base_url.rstrip("/")
+    photos = tuple(MediaFile(path=str(ctx.media_dir / m.stored_name), content_type=m.content_type, size=m.size,
+                             url=f"{base}/media/{m.stored_name}") for m in rows if m.stored_name)
+    post = OutgoingPost(text=(r.variant_text if r.variant_text is not None else r.text) or "",
+                        link=r.variant_link or r.link, title=r.variant_title or r.title, photos=photos,
+                        broadcast=r.broadcast, cover_url=r.default_cover_url)
+    return Content(org_id=r.org_id, platform=r.platform.value, external_id=r.external_id, channel_name=r.name,
+                   credentials=ctx.cipher.decrypt(r.credentials_enc), post=post)
 
 
 def settle_uncertain(ctx: PublishContext, claimed: Claimed, cause: PlatformError) -> str:
@@ -178,23 +187,24 @@ def settle_uncertain(ctx: PublishContext, claimed: Claimed, cause: PlatformError
 
 
 def record_published(ctx: PublishContext, claimed: Claimed, result: PublishResult, *, outcome: AttemptOutcome) -> str:
-    """Mark the target published if this attempt still owns it."""
+    """Mark the target published if this attempt still owns it (a guarded UPDATE)."""
     now = ctx.now()
     with session_scope(ctx.factory) as session:
-        target = _owned(session, claimed)
-        if target is None:
+        owned = session.connection().execute(_PUBLISHED, {
+            "target_id": claimed.target_id, "attempt_no": claimed.attempt_no,
+            "external_id": result.external_id[:128], "external_url": (result.url or "")[:1024] or None,
+            "published_at": result.accepted_at or now, "now": now}).rowcount
+        if not owned:
             _close_attempt(session, claimed, outcome, now=now, note="kết quả đến sau khi mục tiêu đã được xử lý")
             return "stale"
-        target.external_id = result.external_id[:128]
-        target.external_url = (result.url or "")[:1024] or None
-        target.published_at = result.accepted_at or now
-        target.lease_until = None
-        target.last_error = target.last_error_code = None
-        set_target_status(session, target, TargetStatus.published, action="published",
-                          data={"external_id": result.external_id, "attempt": claimed.attempt_no,
-                                "reconciled": outcome == AttemptOutcome.reconciled})
+        entries = [audit.entry(entity_type="target", entity_id=claimed.target_id, action="published",
+                               org_id=claimed.org_id, from_state=TargetStatus.publishing.value,
+                               to_state=TargetStatus.published.value,
+                               data={"external_id": result.external_id, "attempt": claimed.attempt_no,
+                                     "reconciled": outcome == AttemptOutcome.reconciled})]
         _close_attempt(session, claimed, outcome, now=now)
-        sync_status(session, target.post)
+        entries.append(advance_post_status(session, claimed.post_id, to=PostStatus.published))
+        audit.record_many(session, [e for e in entries if e])
         return TargetStatus.published.value
 
 
@@ -231,8 +241,43 @@ def record_failure(ctx: PublishContext, claimed: Claimed, exc: PlatformError, *,
             set_target_status(session, target, TargetStatus.failed, action="failed", reason=target.last_error,
                               data={"attempt": claimed.attempt_no, "code": target.last_error_code})
             _close_attempt(session, claimed, AttemptOutcome.failed, now=now, error=exc)
-        sync_status(session, target.post)
+        sync_status_by_id(session, claimed.post_id)
         return target.status.value
+
+
+# The hot-path statements, built once (constructing them per call costs more CPU than running them).
+_CLAIM = (
+    update(PostTarget)
+    .where(PostTarget.id == bindparam("target_id"), PostTarget.status == TargetStatus.scheduled,
+           PostTarget.due_at <= bindparam("due_by"),
+           exists().where(Channel.id == PostTarget.channel_id, Channel.status == ChannelStatus.active,
+                          or_(Channel.paused_until.is_(None), Channel.paused_until <= bindparam("now"))))
+    .values(status=TargetStatus.publishing, attempts=PostTarget.attempts + 1, lease_until=bindparam("lease_until"),
+            enqueued_at=None, updated_at=bindparam("now"))
+    .returning(PostTarget.attempts, PostTarget.post_id, PostTarget.channel_id, PostTarget.idempotency_key)
+)
+_NEW_ATTEMPT = (insert(PublishAttempt)
+                .values(target_id=bindparam("target_id"), number=bindparam("number"), started_at=bindparam("now"),
+                        worker=bindparam("worker"), outcome=AttemptOutcome.in_flight)
+                .returning(PublishAttempt.id))
+# One round trip: the post, its channel, the channel's variant and the photos (one row each).
+_CONTENT = (
+    select(Post.org_id, Post.text, Post.link, Post.title, Post.broadcast, Channel.platform, Channel.external_id,
+           Channel.name, Channel.credentials_enc, Channel.default_cover_url, PostChannel.variant_text,
+           PostChannel.variant_link, PostChannel.variant_title, Media.stored_name, Media.content_type, Media.size)
+    .select_from(Post).join(Channel, Channel.id == bindparam("channel_id"))
+    .outerjoin(PostChannel, and_(PostChannel.post_id == Post.id, PostChannel.channel_id == bindparam("channel_id")))
+    .outerjoin(PostMedia, PostMedia.post_id == Post.id).outerjoin(Media, Media.id == PostMedia.media_id)
+    .where(Post.id == bindparam("post_id")).order_by(PostMedia.position)
+)
+_PUBLISHED = (
+    update(PostTarget)
+    .where(PostTarget.id == bindparam("target_id"), PostTarget.status == TargetStatus.publishing,
+           PostTarget.attempts == bindparam("attempt_no"))
+    .values(status=TargetStatus.published, external_id=bindparam("external_id"),
+            external_url=bindparam("external_url"), published_at=bindparam("published_at"), lease_until=None,
+            last_error=None, last_error_code=None, updated_at=bindparam("now"))
+)
 
 
 def backoff_s(attempt_no: int, *, base: float = 1.0, cap: float = 300.0) -> float:
@@ -257,21 +302,21 @@ def _owned(session: Session, claimed: Claimed) -> PostTarget | None:
     """The target, locked, if this attempt still owns it (recovery may have taken over)."""
     stmt = (select(PostTarget).where(and_(PostTarget.id == claimed.target_id,
                                           PostTarget.status == TargetStatus.publishing,
-                                          PostTarget.current_attempt_id == claimed.attempt_id))
+                                          PostTarget.attempts == claimed.attempt_no))
             .with_for_update())
     return session.scalar(stmt)
 
 
 def _close_attempt(session: Session, claimed: Claimed, outcome: AttemptOutcome, *, now: datetime,
                    error: PlatformError | None = None, note: str | None = None, finished: bool = True) -> None:
-    attempt = session.get(PublishAttempt, claimed.attempt_id)
-    attempt.outcome = outcome
-    attempt.finished_at = now if finished else None
+    values: dict = {"outcome": outcome, "finished_at": now if finished else None}
     if error is not None:
-        attempt.error_code = f"{error.platform or ''}:{error.platform_code or error.code}"[:64]
-        attempt.error_message = error.message_vi
+        values["error_code"] = f"{error.platform or ''}:{error.platform_code or error.code}"[:64]
+        values["error_message"] = error.message_vi
     elif note:
-        attempt.error_message = note
+        values["error_message"] = note
+    session.connection().execute(update(PublishAttempt).where(PublishAttempt.id == claimed.attempt_id)
+                                 .values(**values))
 
 
 def _call_with_refresh(ctx: PublishContext, claimed: Claimed, call):  # noqa: ANN001, ANN202

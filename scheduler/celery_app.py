@@ -26,13 +26,13 @@ app.conf.update(
     result_backend=None,
     enable_utc=True,
     timezone="UTC",
-    worker_prefetch_multiplier=8,
+    worker_prefetch_multiplier=4,
     broker_connection_retry_on_startup=True,
     broker_connection_max_retries=None,
     broker_transport_options=_transport,
     worker_hijack_root_logger=False,
     task_routes={
-        "publishers.publish_target": {"queue": "loa.publish"},
+        "publishers.publish_target": {"queue": "loa.publish"},  # scheduler.tasks.PUBLISH_QUEUE
         "scheduler.*": {"queue": "loa.control"},
     },
     task_default_queue="loa.control",

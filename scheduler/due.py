@@ -11,21 +11,25 @@ from db.models import Channel, ChannelStatus, PostTarget, TargetStatus
 
 
 def take_due(session: Session, *, now: datetime, lookahead_s: float, requeue_after_s: float,
-             batch: int) -> list[tuple[int, datetime]]:
+             batch: int, queue_empty: bool, backstop_s: float = 300.0) -> list[tuple[int, datetime]]:
     """Return (target id, due time) of scheduled targets due within ``lookahead_s`` and mark them enqueued.
 
-    A target already enqueued is offered again only after ``requeue_after_s``: a message lost
-    with a broker restart is re-sent, and a duplicate message is harmless because the
-    publish step claims with a guarded UPDATE. On PostgreSQL concurrent dispatchers skip
-    each other's rows (FOR UPDATE SKIP LOCKED); SQLite serialises writers anyway.
+    A target already enqueued but still unclaimed is offered again only when its message must
+    have been lost: the publish queue is empty (e.g. Redis restarted, or a killed worker held
+    it) and ``requeue_after_s`` has passed — or, whatever the queue, after ``backstop_s``.
+    Re-sending on a timer alone would multiply a backlog. A duplicate message is harmless
+    anyway: the publish step claims with a guarded UPDATE. On PostgreSQL concurrent
+    dispatchers skip each other's rows (FOR UPDATE SKIP LOCKED); SQLite serialises writers.
     """
     horizon = now + timedelta(seconds=lookahead_s)
+    lost = PostTarget.enqueued_at < now - timedelta(seconds=backstop_s)
+    if queue_empty:
+        lost = PostTarget.enqueued_at < now - timedelta(seconds=requeue_after_s)
     stmt = (
         select(PostTarget.id, PostTarget.due_at)
         .join(Channel, Channel.id == PostTarget.channel_id)
         .where(PostTarget.status == TargetStatus.scheduled, PostTarget.due_at <= horizon,
-               or_(PostTarget.enqueued_at.is_(None),
-                   PostTarget.enqueued_at < now - timedelta(seconds=requeue_after_s)),
+               or_(PostTarget.enqueued_at.is_(None), lost),
                Channel.status == ChannelStatus.active,
                or_(Channel.paused_until.is_(None), Channel.paused_until <= horizon))
         .order_by(PostTarget.due_at)

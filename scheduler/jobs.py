@@ -22,16 +22,18 @@ def publish(target_id: int) -> str:
     return publish_target(get_runtime().publish_context, target_id)
 
 
-def dispatch_due(*, send: Callable[[int, datetime | None], object], now: datetime | None = None) -> int:
+def dispatch_due(*, send: Callable[[int, datetime | None], object], queue_depth: Callable[[], int],
+                 now: datetime | None = None) -> int:
     """Take due targets in batches and hand each to ``send`` (with an ETA when it is due later)."""
     rt = get_runtime()
     s = rt.settings
     total = 0
+    queue_empty = queue_depth() == 0
     while True:
         current = now or utcnow()
         with session_scope(rt.factory) as session:
             rows = take_due(session, now=current, lookahead_s=s.dispatch_lookahead_s,
-                            requeue_after_s=s.requeue_after_s, batch=s.dispatch_batch)
+                            requeue_after_s=s.requeue_after_s, batch=s.dispatch_batch, queue_empty=queue_empty)
         for target_id, due_at in rows:
             send(target_id, due_at if due_at > current else None)
         total += len(rows)

@@ -16,10 +16,28 @@ def publish_target_task(target_id: int) -> str:
     return publish(target_id)
 
 
+PUBLISH_QUEUE = "loa.publish"
+
+
+def publish_queue_depth() -> int:
+    """Messages waiting in the publish queue (0 also when the broker cannot say)."""
+    with app.connection_for_read() as conn:
+        try:
+            return conn.default_channel.queue_declare(queue=PUBLISH_QUEUE, passive=True).message_count or 0
+        except conn.channel_errors:
+            return 0  # Redis drops an empty list: "no such queue" means nothing is waiting
+        except Exception:  # noqa: BLE001 - a broker that cannot count must not stop dispatching
+            logger.warning("cannot read the publish queue depth", exc_info=True)
+            return 0
+
+
 @app.task(name="scheduler.dispatch_due", ignore_result=True)
 def dispatch_due_task() -> int:
     """Enqueue the targets due in the next moments; runs every second from beat."""
-    return dispatch_due(send=lambda target_id, eta: publish_target_task.apply_async((target_id,), eta=eta))
+    with app.producer_or_acquire() as producer:
+        return dispatch_due(
+            send=lambda target_id, eta: publish_target_task.apply_async((target_id,), eta=eta, producer=producer),
+            queue_depth=publish_queue_depth)
 
 
 @app.task(name="scheduler.recover_stale", ignore_result=True)

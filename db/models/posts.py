@@ -118,8 +118,8 @@ class PostTarget(Base):
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     enqueued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Also the ownership token of a claim: the attempt numbered `attempts` owns a publishing target.
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    current_attempt_id: Mapped[int | None] = mapped_column(Integer)
     idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
     external_id: Mapped[str | None] = mapped_column(String(128))
     external_url: Mapped[str | None] = mapped_column(String(1024))
