@@ -40,7 +40,8 @@ def check_link(link: str | None) -> str | None:
 def check_channel_usable(channel: Channel, org_id: int) -> None:
     """A post may only go to an active channel of its own organisation."""
     if channel.org_id != org_id:
-        raise InvalidInput(f"Kênh \"{channel.name}\" thuộc tổ chức khác, không thể đăng bài của tổ chức này lên đó.")
+        # Same words as for a missing channel: another organisation's channels are not disclosed.
+        raise InvalidInput(f"Kênh #{channel.id} không tồn tại hoặc không thuộc tổ chức này.")
     if channel.status == ChannelStatus.disabled:
         raise InvalidInput(f"Kênh \"{channel.name}\" đang bị tắt.")
     if channel.status == ChannelStatus.needs_reauth:

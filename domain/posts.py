@@ -102,6 +102,18 @@ def transition(session: Session, post: Post, to: PostStatus, *, action: str, act
                  from_state=old.value, to_state=to.value, reason=reason, data=data)
 
 
+def lock_targets(session: Session, post: Post) -> list[PostTarget]:
+    """Lock the post's targets and reload them, so a worker's claim cannot slip in between our check and write.
+
+    A claim that committed first shows up here as ``publishing``; a claim that comes later waits
+    for our commit and then finds the target no longer ``scheduled``.
+    """
+    if post.id is None:
+        return []
+    return list(session.scalars(select(PostTarget).where(PostTarget.post_id == post.id).with_for_update()
+                                .execution_options(populate_existing=True)))
+
+
 def get_post(session: Session, post_id: int) -> Post:
     """Load a post or raise NotFound."""
     post = session.get(Post, post_id)
@@ -133,7 +145,7 @@ def update_post(session: Session, *, actor: User, post: Post, draft: PostDraft, 
     require_role(session, actor, _org(session, post), *EDITOR_ROLES)
     if post.status not in EDITABLE:
         raise InvalidState(f"Không thể sửa bài viết ở trạng thái \"{STATUS_LABELS[post.status]}\".", post_id=post.id)
-    if any(t.status == TargetStatus.publishing for t in post.targets):
+    if any(t.status == TargetStatus.publishing for t in lock_targets(session, post)):
         raise InvalidState("Bài viết đang được đăng, hãy chờ xong rồi sửa.", post_id=post.id)
     _apply_draft(session, post, draft, now=now)
     post.version += 1
@@ -160,6 +172,8 @@ def submit(session: Session, *, actor: User, post: Post) -> Post:
 def approve(session: Session, *, actor: User, post: Post, now: datetime, note: str | None = None) -> Post:
     """Approve a pending post (approver of its organisation or an ancestor) and schedule its targets."""
     require_role(session, actor, _org(session, post), Role.approver)
+    lock_targets(session, post)
+    session.refresh(post, with_for_update=True)  # two approvers clicking at once: the second one waits
     if post.status != S.pending_approval:
         raise InvalidState(f"Chỉ duyệt được bài đang chờ duyệt (bài này: \"{STATUS_LABELS[post.status]}\").",
                            post_id=post.id)
@@ -188,11 +202,12 @@ def reject(session: Session, *, actor: User, post: Post, reason: str) -> Post:
 def cancel(session: Session, *, actor: User, post: Post, reason: str | None = None) -> Post:
     """Cancel a post and every target that has not gone out yet."""
     require_role(session, actor, _org(session, post), *EDITOR_ROLES, Role.approver)
-    if any(t.status == TargetStatus.publishing for t in post.targets):
+    if any(t.status == TargetStatus.publishing for t in lock_targets(session, post)):
         raise InvalidState("Bài viết đang được đăng, không thể huỷ lúc này.", post_id=post.id)
     transition(session, post, S.cancelled, action="cancel", actor=actor, reason=reason)
     for target in post.targets:
-        if target.status in (TargetStatus.pending, TargetStatus.scheduled):
+        if target.status in (TargetStatus.pending, TargetStatus.scheduled, TargetStatus.failed):
+            target.slot_at = None  # free the queue slot for other posts
             set_target_status(session, target, TargetStatus.cancelled, action="cancel", actor=actor, reason=reason)
     return post
 
@@ -411,16 +426,26 @@ def _apply_draft(session: Session, post: Post, draft: PostDraft, *, now: datetim
 
 
 def _plan_targets(session: Session, post: Post, *, now: datetime) -> None:
-    """Replace the targets that have not been attempted with ones for the current channels and schedule."""
+    """Replace the targets that have not gone out with ones for the current channels and schedule.
+
+    A channel that already carries this (non-recurring) post is not planned again: editing a
+    partly published post must not publish it twice there. Failed attempts are superseded.
+    """
     for target in list(post.targets):
-        if target.status in (TargetStatus.pending, TargetStatus.scheduled) or (
-                target.status == TargetStatus.failed and target.attempts == 0):
+        if target.status in (TargetStatus.pending, TargetStatus.scheduled) and target.attempts == 0:
             post.targets.remove(target)
             session.delete(target)
+        elif target.status in (TargetStatus.pending, TargetStatus.scheduled, TargetStatus.failed):
+            target.slot_at = None
+            set_target_status(session, target, TargetStatus.cancelled, action="superseded",
+                              reason="Bài được sửa và lên lịch lại.")
     session.flush()
     if post.schedule_kind is None:
         return
+    done = {t.channel_id for t in post.targets if t.status in (TargetStatus.published, TargetStatus.publishing)}
     for choice in post.channels:
+        if post.schedule_kind != ScheduleKind.recurring and choice.channel_id in done:
+            continue
         if post.schedule_kind == ScheduleKind.recurring:
             times = scheduling.occurrences(post.rrule, dtstart=post.scheduled_at,
                                            after=post.scheduled_at - timedelta(seconds=1),
@@ -430,7 +455,10 @@ def _plan_targets(session: Session, post: Post, *, now: datetime) -> None:
             times = [scheduling.next_free_slot(session, channel=channel, after=now)]
         else:
             times = [post.scheduled_at or now]
+        taken = {(t.channel_id, t.scheduled_at) for t in post.targets}
         for at in times:
+            if (choice.channel_id, at) in taken:
+                continue
             target = _new_target(post, choice.channel_id, at)
             if post.schedule_kind == ScheduleKind.slot:
                 target.slot_at = at
@@ -449,7 +477,8 @@ def _load_media(session: Session, org_id: int, media_ids: list[int]) -> list[Med
     photos = []
     for media_id in media_ids:
         media = session.get(Media, media_id)
-        if media is None or media.org_id != org_id:
+        # Photos of an upper level may be reused below it (content shared down the hierarchy).
+        if media is None or media.org_id not in _org_chain(session, org_id):
             raise InvalidInput(f"Ảnh #{media_id} không tồn tại hoặc không thuộc tổ chức này.")
         photos.append(media)
     return photos
@@ -463,7 +492,7 @@ def _load_channels(session: Session, org_id: int, choices: list[ChannelChoice]) 
     for channel_id in ids:
         channel = session.get(Channel, channel_id)
         if channel is None:
-            raise InvalidInput(f"Kênh #{channel_id} không tồn tại.")
+            raise InvalidInput(f"Kênh #{channel_id} không tồn tại hoặc không thuộc tổ chức này.")
         check_channel_usable(channel, org_id)
         channels.append(channel)
     return channels
@@ -477,13 +506,16 @@ def retry_target(session: Session, *, actor: User, target: PostTarget, now: date
     """Send a failed target again now (after the cause — a token, a photo — was fixed)."""
     post = target.post
     require_role(session, actor, _org(session, post), *EDITOR_ROLES)
+    lock_targets(session, post)
     if target.status != TargetStatus.failed:
         raise InvalidState("Chỉ thử lại được kênh đang ở trạng thái đăng lỗi.", target_id=target.id)
-    if post.approved_version != post.version:
-        raise InvalidState("Bài đã được sửa sau khi duyệt; cần duyệt lại trước khi đăng.", post_id=post.id)
+    if post.status not in AGGREGATED or post.approved_version != post.version:
+        raise InvalidState(f"Bài viết đang ở trạng thái \"{STATUS_LABELS[post.status]}\" hoặc đã được sửa sau khi "
+                           "duyệt; không thể đăng lại kênh này.", post_id=post.id)
     channel = session.get(Channel, target.channel_id)
     check_channel_usable(channel, post.org_id)
-    target.attempts = 0
+    # The attempt counter is never lowered (it fences stale workers); the retry budget restarts here.
+    target.retry_from = target.attempts
     target.due_at = now
     target.enqueued_at = None
     set_target_status(session, target, TargetStatus.scheduled, action="manual_retry", actor=actor)

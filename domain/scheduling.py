@@ -19,13 +19,18 @@ from db.models import Channel, PostTarget, TargetStatus
 DEFAULT_TZ = "Asia/Ho_Chi_Minh"
 ALLOWED_FREQ = {YEARLY, MONTHLY, WEEKLY, DAILY, HOURLY}
 SLOT_SEARCH_DAYS = 60
+MAX_OCCURRENCES = 500  # per channel and planning window; more is a mistake, not a bulletin
+RRULE_PARTS = {"FREQ", "INTERVAL", "COUNT", "UNTIL", "BYDAY", "BYMONTHDAY", "BYMONTH", "BYHOUR", "WKST", "BYSETPOS"}
+MIN_YEAR, MAX_YEARS_AHEAD = 2000, 5
 
 
 def zone(name: str | None) -> ZoneInfo:
     """The named time zone, or a Vietnamese error for an unknown one."""
     try:
+        if name and len(name) > 64:
+            raise ValueError(name)
         return ZoneInfo(name or DEFAULT_TZ)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
         raise InvalidInput(f"Múi giờ '{name}' không tồn tại (ví dụ hợp lệ: Asia/Ho_Chi_Minh).") from exc
 
 
@@ -37,6 +42,8 @@ def to_utc(value: datetime | str, tz_name: str | None = None) -> datetime:
             value = datetime.fromisoformat(value.strip())
         except ValueError as exc:
             raise InvalidInput(f"Thời gian '{value}' không đúng định dạng (ví dụ 2027-05-04T07:30).") from exc
+    if not MIN_YEAR <= value.year <= datetime.now(UTC).year + MAX_YEARS_AHEAD:
+        raise InvalidInput(f"Năm {value.year} nằm ngoài khoảng cho phép ({MIN_YEAR} – {MAX_YEARS_AHEAD} năm tới).")
     if value.tzinfo is None:
         value = value.replace(tzinfo=tz)
     return value.astimezone(UTC)
@@ -90,12 +97,16 @@ def parse_rrule(rule: str, *, dtstart: datetime, tz_name: str | None = None):  #
     text = (rule or "").strip()
     if text.upper().startswith("RRULE:"):
         text = text[6:]
-    if not text or "FREQ=" not in text.upper():
-        raise InvalidInput("Quy tắc lặp lại không hợp lệ: cần dạng RRULE, ví dụ FREQ=WEEKLY;BYDAY=MO.")
+    # One RRULE line with known parts only: no EXDATE/RDATE sets, no minute/second expansions.
+    parts = dict(p.partition("=")[::2] for p in text.upper().split(";") if p)
+    if (not text or "FREQ" not in parts or any(c in text for c in "\r\n") or not set(parts) <= RRULE_PARTS
+            or parts.get("INTERVAL", "1") in ("0", "") or len(text) > 300):
+        raise InvalidInput("Quy tắc lặp lại không hợp lệ: cần dạng RRULE, ví dụ FREQ=WEEKLY;BYDAY=MO "
+                           "(khoảng lặp ≥ 1, không lặp theo phút/giây).")
     local_start = to_local(dtstart, tz_name).replace(tzinfo=None)
     try:
         parsed = rrulestr(text, dtstart=local_start)
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, OverflowError) as exc:
         raise InvalidInput(f"Quy tắc lặp lại không hợp lệ: {text}") from exc
     if parsed._freq not in ALLOWED_FREQ:  # noqa: SLF001 - dateutil exposes no public accessor
         raise InvalidInput("Không thể lặp lại bài đăng dày hơn mỗi giờ một lần.")
@@ -109,4 +120,14 @@ def occurrences(rule: str, *, dtstart: datetime, after: datetime, before: dateti
     parsed = parse_rrule(rule, dtstart=dtstart, tz_name=tz_name)
     lo = to_local(after, tz_name).replace(tzinfo=None)
     hi = to_local(before, tz_name).replace(tzinfo=None)
-    return [d.replace(tzinfo=tz).astimezone(UTC) for d in parsed.between(lo, hi, inc=True) if d > lo]
+    found = []
+    try:
+        for d in parsed.xafter(lo, count=MAX_OCCURRENCES + 1, inc=False):
+            if d > hi:
+                break
+            found.append(d.replace(tzinfo=tz).astimezone(UTC))
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise InvalidInput(f"Quy tắc lặp lại không hợp lệ: {rule}") from exc
+    if len(found) > MAX_OCCURRENCES:
+        raise InvalidInput(f"Quy tắc lặp lại tạo quá {MAX_OCCURRENCES} lần đăng; hãy lặp thưa hơn.")
+    return found

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -63,8 +64,13 @@ class Publisher(Protocol):
 
     platform: str
 
-    def publish(self, post: OutgoingPost, *, idempotency_key: str) -> PublishResult:
-        """Publish ``post`` once; raise OutcomeUnknown when it may or may not have gone out."""
+    def publish(self, post: OutgoingPost, *, idempotency_key: str,
+                before_send: Callable[[], None] | None = None) -> PublishResult:
+        """Publish ``post`` once; raise OutcomeUnknown when it may or may not have gone out.
+
+        ``before_send`` is called right before the one irreversible request (after photo uploads);
+        if it raises, nothing has been made public and the exception propagates.
+        """
         ...
 
     def find_published(self, post: OutgoingPost, *, idempotency_key: str, since: datetime) -> PublishResult | None:

@@ -35,11 +35,16 @@ def refresh_channel_tokens(factory: sessionmaker[Session], *, channel_id: int, u
         try:
             pair = auth.refresh(creds["refresh_token"])
         except AuthExpired as exc:
+            refused = exc
+        else:
+            refused = None
+        if refused is not None:
             channel_service.mark_needs_reauth(
                 session, channel=channel,
                 reason="Zalo không gia hạn được mã truy cập (refresh token hết hạn hoặc đã bị thu hồi); "
                        "quản trị viên OA cần cấp quyền lại.")
-            raise AuthExpired(exc.message_vi, platform="zalo_oa", refreshable=False) from exc
+            session.commit()  # keep the status and the admins' notifications: the raise below rolls back
+            raise AuthExpired(refused.message_vi, platform="zalo_oa", refreshable=False)
         new = {"access_token": pair.access_token, "refresh_token": pair.refresh_token}
         channel.credentials_enc = cipher.encrypt(new)
         channel.credentials_version += 1

@@ -42,8 +42,11 @@ class FakePublisher:
         self.token = token
         self.platform = platform
 
-    def publish(self, post: OutgoingPost, *, idempotency_key: str) -> PublishResult:
+    def publish(self, post: OutgoingPost, *, idempotency_key: str,
+                before_send: Callable[[], None] | None = None) -> PublishResult:
         """Store the post unless the script says otherwise."""
+        if before_send is not None:
+            before_send()
         with self.state.lock:
             self.state.calls += 1
             step = self.state.script.pop(0) if self.state.script else None

@@ -25,7 +25,7 @@ from sqlalchemy import and_, bindparam, exists, insert, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from common.crypto import CredentialCipher
-from common.errors import AuthExpired, OutcomeUnknown, PlatformError, Rejected, RetryLater
+from common.errors import AuthExpired, OutcomeUnknown, PlatformError, Rejected, RetryLater, ServiceError
 from db.base import utcnow
 from db.models import (
     AttemptOutcome,
@@ -49,6 +49,7 @@ from publishers.credentials import refresh_channel_tokens
 
 logger = logging.getLogger(__name__)
 EARLY_GRACE = timedelta(seconds=2)
+PUBLISHABLE_POST = (PostStatus.scheduled, PostStatus.publishing, PostStatus.published, PostStatus.failed)
 RECONCILE_LOOKBACK = timedelta(minutes=10)
 UNKNOWN_RECHECK = timedelta(seconds=30)
 
@@ -64,6 +65,8 @@ class PublishContext:
     public_base_url: str
     lease_s: float = 180.0
     max_attempts: int = 8
+    # Longest the one irreversible request may take (connect + read timeouts, plus a margin).
+    send_budget_s: float = 35.0
     worker: str = ""
     now: Callable[[], datetime] = utcnow
 
@@ -88,14 +91,21 @@ class Claimed:
     uncertain_before: bool  # an earlier attempt may have reached the platform
 
 
+class LeaseLost(Exception):
+    """Recovery took this target over while we were preparing it: nothing was sent, stop here."""
+
+
 def publish_target(ctx: PublishContext, target_id: int) -> str:
     """Claim, publish and record one target; returns the target's status afterwards ('skipped' if not claimed)."""
     claimed = claim(ctx, target_id)
     if claimed is None:
         return "skipped"
     try:
-        result = _call_with_refresh(ctx, claimed, lambda p: p.publish(claimed.post,
-                                                                     idempotency_key=claimed.idempotency_key))
+        result = _call_with_refresh(ctx, claimed, lambda p: p.publish(
+            claimed.post, idempotency_key=claimed.idempotency_key, before_send=lambda: renew_lease(ctx, claimed)))
+    except LeaseLost:
+        logger.warning("lease lost before sending", extra={"target_id": target_id})
+        return "stale"
     except OutcomeUnknown as exc:
         return settle_uncertain(ctx, claimed, exc)
     except Rejected as exc:
@@ -105,9 +115,11 @@ def publish_target(ctx: PublishContext, target_id: int) -> str:
         return record_failure(ctx, claimed, exc)
     except (RetryLater, AuthExpired) as exc:
         return record_failure(ctx, claimed, exc)
-    except Exception as exc:  # noqa: BLE001 - unknown failure after the claim: never retry blindly
+    except Exception:  # noqa: BLE001 - unknown failure after the claim: never retry blindly
+        # The details go to the log only: exception texts can carry SQL, URLs or tokens.
         logger.exception("publish crashed", extra={"target_id": target_id})
-        return settle_uncertain(ctx, claimed, OutcomeUnknown(f"Lỗi không lường trước: {exc!r}"[:500]))
+        return settle_uncertain(ctx, claimed, OutcomeUnknown("Lỗi không lường trước khi đăng bài; hệ thống kiểm tra "
+                                                             "lại trên nền tảng trước khi thử lại."))
     return record_published(ctx, claimed, result, outcome=AttemptOutcome.published)
 
 
@@ -128,7 +140,15 @@ def claim(ctx: PublishContext, target_id: int) -> Claimed | None:
         uncertain = row.attempts > 1 and bool(conn.scalar(select(exists().where(
             PublishAttempt.target_id == target_id, PublishAttempt.id != attempt_id,
             PublishAttempt.outcome.in_([AttemptOutcome.unknown, AttemptOutcome.lost])))))
-        content = load_content(session, ctx, post_id=row.post_id, channel_id=row.channel_id)
+        try:
+            content = load_content(session, ctx, post_id=row.post_id, channel_id=row.channel_id)
+        except ServiceError as exc:
+            content = None
+            failure = exc
+        if content is None:
+            session.rollback()
+            _fail_unloadable(ctx, target_id, failure)
+            return None
         entries = [audit.entry(entity_type="target", entity_id=target_id, action="claim", org_id=content.org_id,
                                from_state=TargetStatus.scheduled.value, to_state=TargetStatus.publishing.value,
                                data={"attempt": row.attempts, "worker": ctx.worker})]
@@ -168,6 +188,23 @@ def load_content(session: Session, ctx: PublishContext, *, post_id: int, channel
                    credentials=ctx.cipher.decrypt(r.credentials_enc), post=post)
 
 
+def renew_lease(ctx: PublishContext, claimed: Claimed) -> None:
+    """Extend our claim right before the irreversible request, or raise LeaseLost if it is no longer ours.
+
+    A publish may take minutes (photo uploads, Zalo processing); renewing here means recovery can
+    never decide "not on the platform, send again" while this worker is about to send. When the
+    lease left still covers the final request (``send_budget_s``), there is nothing to renew.
+    """
+    if ctx.now() < claimed.started_at + timedelta(seconds=ctx.lease_s - ctx.send_budget_s):
+        return
+    with session_scope(ctx.factory) as session:
+        owned = session.connection().execute(_RENEW, {
+            "target_id": claimed.target_id, "attempt_no": claimed.attempt_no,
+            "lease_until": ctx.now() + timedelta(seconds=ctx.lease_s)}).rowcount
+    if not owned:
+        raise LeaseLost(claimed.target_id)
+
+
 def settle_uncertain(ctx: PublishContext, claimed: Claimed, cause: PlatformError) -> str:
     """The post may be on the platform: look for it before anything else happens."""
     try:
@@ -178,6 +215,10 @@ def settle_uncertain(ctx: PublishContext, claimed: Claimed, cause: PlatformError
         return _leave_unknown(ctx, claimed, cause)
     if found is not None:
         return record_published(ctx, claimed, found, outcome=AttemptOutcome.reconciled)
+    if cause.details.get("token"):
+        # Zalo accepted the article job (we hold its token) but lists an article only once it is
+        # processed: "not listed yet" is no proof of absence. Recovery looks again later.
+        return _leave_unknown(ctx, claimed, cause)
     if isinstance(cause, Rejected):
         return record_failure(ctx, claimed, cause)
     # Not on the platform: the request never took effect, so another attempt is safe.
@@ -226,7 +267,7 @@ def record_failure(ctx: PublishContext, claimed: Claimed, exc: PlatformError, *,
         target.lease_until = None
         if isinstance(exc, AuthExpired):
             channel_service.mark_needs_reauth(session, channel=target.channel, reason=exc.message_vi)
-        retry = isinstance(exc, RetryLater) and claimed.attempt_no < ctx.max_attempts
+        retry = isinstance(exc, RetryLater) and claimed.attempt_no - target.retry_from < ctx.max_attempts
         if retry:
             delay = max(backoff_s(claimed.attempt_no), exc.retry_after or 0)
             if exc.throttled:
@@ -237,7 +278,8 @@ def record_failure(ctx: PublishContext, claimed: Claimed, exc: PlatformError, *,
             _close_attempt(session, claimed, retry_outcome, now=now, error=exc)
         else:
             if isinstance(exc, RetryLater):
-                target.last_error = f"Đã thử {claimed.attempt_no} lần không thành công. Lỗi cuối: {exc.message_vi}"
+                target.last_error = (f"Đã thử {claimed.attempt_no - target.retry_from} lần không thành công. "
+                                     f"Lỗi cuối: {exc.message_vi}")
             set_target_status(session, target, TargetStatus.failed, action="failed", reason=target.last_error,
                               data={"attempt": claimed.attempt_no, "code": target.last_error_code})
             _close_attempt(session, claimed, AttemptOutcome.failed, now=now, error=exc)
@@ -251,11 +293,17 @@ _CLAIM = (
     .where(PostTarget.id == bindparam("target_id"), PostTarget.status == TargetStatus.scheduled,
            PostTarget.due_at <= bindparam("due_by"),
            exists().where(Channel.id == PostTarget.channel_id, Channel.status == ChannelStatus.active,
-                          or_(Channel.paused_until.is_(None), Channel.paused_until <= bindparam("now"))))
+                          or_(Channel.paused_until.is_(None), Channel.paused_until <= bindparam("now"))),
+           # A cancelled (or re-opened for approval) post never goes out, whatever its targets say.
+           exists().where(Post.id == PostTarget.post_id, Post.status.in_(PUBLISHABLE_POST)))
     .values(status=TargetStatus.publishing, attempts=PostTarget.attempts + 1, lease_until=bindparam("lease_until"),
             enqueued_at=None, updated_at=bindparam("now"))
     .returning(PostTarget.attempts, PostTarget.post_id, PostTarget.channel_id, PostTarget.idempotency_key)
 )
+_RENEW = (update(PostTarget)
+          .where(PostTarget.id == bindparam("target_id"), PostTarget.status == TargetStatus.publishing,
+                 PostTarget.attempts == bindparam("attempt_no"))
+          .values(lease_until=bindparam("lease_until")))
 _NEW_ATTEMPT = (insert(PublishAttempt)
                 .values(target_id=bindparam("target_id"), number=bindparam("number"), started_at=bindparam("now"),
                         worker=bindparam("worker"), outcome=AttemptOutcome.in_flight)
@@ -278,6 +326,17 @@ _PUBLISHED = (
             external_url=bindparam("external_url"), published_at=bindparam("published_at"), lease_until=None,
             last_error=None, last_error_code=None, updated_at=bindparam("now"))
 )
+
+
+def _fail_unloadable(ctx: PublishContext, target_id: int, exc: ServiceError) -> None:
+    """A target whose content or credentials cannot be read fails with the reason, instead of looping."""
+    logger.error("cannot load target content", extra={"target_id": target_id, "error": exc.message_vi})
+    with session_scope(ctx.factory) as session:
+        target = session.get(PostTarget, target_id)
+        if target is not None and target.status == TargetStatus.scheduled:
+            target.last_error = f"Không đọc được nội dung hoặc mã truy cập của kênh: {exc.message_vi}"
+            set_target_status(session, target, TargetStatus.failed, action="failed", reason=target.last_error)
+            sync_status_by_id(session, target.post_id)
 
 
 def backoff_s(attempt_no: int, *, base: float = 1.0, cap: float = 300.0) -> float:

@@ -7,6 +7,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from common import errors as e
@@ -17,6 +18,7 @@ STATUS = [
     (e.NotFound, 404), (e.PermissionDenied, 403), (e.InvalidInput, 422), (e.InvalidState, 409),
     (e.Conflict, 409), (e.AuthExpired, 400), (e.Rejected, 400), (e.PlatformError, 502), (e.ServiceError, 400),
 ]
+PUBLIC_DETAILS = {"post_id", "target_id", "status", "org_id"}
 FIELD_MESSAGES = {
     "missing": "là bắt buộc",
     "string_too_long": "quá dài",
@@ -53,7 +55,8 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(e.ServiceError)
     async def service_error(_request: Request, exc: e.ServiceError) -> JSONResponse:
         status = next(code for cls, code in STATUS if isinstance(exc, cls))
-        extra = {k: v for k, v in exc.details.items() if isinstance(v, (int, str, bool))}
+        # Only ids the caller may know travel back (never another organisation's channel id).
+        extra = {k: v for k, v in exc.details.items() if k in PUBLIC_DETAILS and isinstance(v, (int, str, bool))}
         return JSONResponse(body(exc.code, exc.message_vi, **extra), status_code=status)
 
     @app.exception_handler(RequestValidationError)
@@ -65,6 +68,20 @@ def install(app: FastAPI) -> None:
                                                     f"{FIELD_MESSAGES.get(err.get('type'), 'không hợp lệ')}."})
         message = "Dữ liệu không hợp lệ: " + " ".join(f["message"] for f in fields[:5])
         return JSONResponse(body("invalid_input", message, fields=fields), status_code=422)
+
+    @app.exception_handler(DataError)
+    @app.exception_handler(OverflowError)
+    async def data_error(_request: Request, exc: Exception) -> JSONResponse:
+        # Ids beyond the column range, NUL characters in text...: bad input, never a 500.
+        logger.info("database refused input: %s", type(exc).__name__)
+        return JSONResponse(body("invalid_input", "Dữ liệu không hợp lệ (số quá lớn hoặc có ký tự không được phép)."),
+                            status_code=422)
+
+    @app.exception_handler(IntegrityError)
+    async def integrity_error(_request: Request, _exc: IntegrityError) -> JSONResponse:
+        # Two identical requests at the same moment: the database's unique keys decide.
+        return JSONResponse(body("conflict", "Dữ liệu bị trùng lặp hoặc vừa được người khác thay đổi; "
+                                             "hãy tải lại và thử lại."), status_code=409)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -196,6 +196,8 @@ class PostRead(BaseModel):
     approved_by_id: int | None
     approved_at: datetime | None
     source_post_id: int | None
+    approved_snapshot: dict | None = Field(
+        default=None, description="Nội dung đã được duyệt gần nhất: so với nội dung hiện tại để thấy phần đã sửa.")
     created_at: datetime
     targets: list[TargetRead]
 
@@ -212,6 +214,16 @@ class AuditRead(BaseModel):
     data: dict | None
 
 
+class SharedContent(BaseModel):
+    """What a sub-organisation sees of a post shared with it (it cannot open the upper level's post)."""
+
+    model_config = ConfigDict(from_attributes=True)
+    title: str | None
+    text: str
+    link: str | None
+    broadcast: bool
+
+
 class ShareRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     id: int
@@ -221,6 +233,7 @@ class ShareRead(BaseModel):
     note: str
     shared_at: datetime
     adopted_post_id: int | None
+    post: SharedContent
 
 
 class NotificationRead(BaseModel):

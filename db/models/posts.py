@@ -120,6 +120,8 @@ class PostTarget(Base):
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Also the ownership token of a claim: the attempt numbered `attempts` owns a publishing target.
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # `attempts` when a person last pressed "retry": the automatic retry budget counts from here.
+    retry_from: Mapped[int] = mapped_column(Integer, default=0)
     idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
     external_id: Mapped[str | None] = mapped_column(String(128))
     external_url: Mapped[str | None] = mapped_column(String(1024))

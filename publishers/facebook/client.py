@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import os
 import unicodedata
 from datetime import datetime, timezone
@@ -53,7 +55,8 @@ class FacebookPageClient:
 
     # --- Publisher -------------------------------------------------------------------------
 
-    def publish(self, post: OutgoingPost, *, idempotency_key: str) -> PublishResult:
+    def publish(self, post: OutgoingPost, *, idempotency_key: str,
+                before_send: Callable[[], None] | None = None) -> PublishResult:
         """Publish a text, link or photo post; raises OutcomeUnknown when the feed call may have applied."""
         # Graph has no idempotency key: duplicates are prevented by settling OutcomeUnknown with
         # find_published before any new attempt, never by re-sending.
@@ -67,6 +70,8 @@ class FacebookPageClient:
             # repeated freely; only the /feed call below makes something public.
             ids = [self._upload_photo(photo) for photo in post.photos]
             payload["attached_media"] = [{"media_fbid": photo_id} for photo_id in ids]
+        if before_send is not None:
+            before_send()  # e.g. renew the publish lease; may abort before anything is public
         resp, body = self._call("POST", f"{self.page_id}/feed", params={"fields": "id,permalink_url"},
                                 json=payload, creates=True)
         post_id = str_field(body, "id")

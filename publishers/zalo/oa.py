@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import json
 import time
 import unicodedata
@@ -62,9 +64,12 @@ class ZaloOAClient:
 
     # --- Publisher -------------------------------------------------------------------------
 
-    def publish(self, post: OutgoingPost, *, idempotency_key: str) -> PublishResult:
+    def publish(self, post: OutgoingPost, *, idempotency_key: str,
+                before_send: Callable[[], None] | None = None) -> PublishResult:
         """Create an article, wait until Zalo has processed it, then broadcast it if asked."""
         article = build_article(post, author=self.author)
+        if before_send is not None:
+            before_send()  # e.g. renew the publish lease; may abort before anything is created
         # The create call is the irreversible step; Zalo has no idempotency key, so a lost reply
         # is settled with find_published (title + time), never by creating again.
         resp, data = self._call("POST", "/v2.0/article/create", json=article, creates=True)

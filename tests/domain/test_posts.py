@@ -162,3 +162,48 @@ def test_audit_log_is_append_only(factory, world):
         with pytest.raises(DBAPIError):
             s.execute(text("DELETE FROM audit_log"))
         s.rollback()
+
+
+def test_editing_a_partly_published_post_does_not_publish_it_again(session, world, now, later):
+    from db.models import PostTarget
+
+    post = make_scheduled_post(session, world, now=now, channel_ids=[world.fb, world.zalo],
+                               schedule=Schedule(ScheduleKind.exact, at=later))
+    fb_target = next(t for t in post.targets if t.channel_id == world.fb)
+    fb_target.status = TargetStatus.published  # Facebook went out, Zalo is still waiting
+    session.flush()
+    update_post(session, actor=user(session, world.editor), post=post, now=now,
+                draft=PostDraft(text="Sửa lỗi chính tả", channels=[ChannelChoice(world.fb), ChannelChoice(world.zalo)],
+                                schedule=Schedule(ScheduleKind.exact, at=later)))
+    approve(session, actor=user(session, world.approver), post=post, now=now)
+    live = [t for t in session.scalars(select(PostTarget).where(PostTarget.post_id == post.id))
+            if t.status in (TargetStatus.scheduled, TargetStatus.published)]
+    assert sorted((t.channel_id, t.status.value) for t in live) == sorted(
+        [(world.fb, "published"), (world.zalo, "scheduled")])
+
+
+def test_retry_of_a_cancelled_post_is_refused(session, world, now, later):
+    from domain.posts import retry_target
+
+    post = make_scheduled_post(session, world, now=now, schedule=Schedule(ScheduleKind.exact, at=later))
+    post.targets[0].status = TargetStatus.failed
+    session.flush()
+    cancel(session, actor=user(session, world.editor), post=post)
+    with pytest.raises(InvalidState):
+        retry_target(session, actor=user(session, world.editor), target=post.targets[0], now=now)
+
+
+@pytest.mark.parametrize("rule", ["FREQ=WEEKLY;INTERVAL=0", "FREQ=HOURLY;BYMINUTE=0,1,2", "FREQ=WEEKLY\nEXDATE:1",
+                                  "FREQ=HOURLY;BYHOUR=25"])
+def test_dangerous_recurrence_rules_are_refused_quickly(session, world, now, rule):
+    with pytest.raises(InvalidInput):
+        make_post(session, author_id=world.editor, org_id=world.province, channel_ids=[world.fb], now=now,
+                  schedule=Schedule(ScheduleKind.recurring, at=now + timedelta(days=1), rrule=rule))
+
+
+def test_cancelled_slot_post_frees_its_slot(session, world, now):
+    first = make_scheduled_post(session, world, now=now, schedule=Schedule(ScheduleKind.slot), text="Một")
+    slot = first.targets[0].scheduled_at
+    cancel(session, actor=user(session, world.editor), post=first)
+    second = make_scheduled_post(session, world, now=now, schedule=Schedule(ScheduleKind.slot), text="Hai")
+    assert second.targets[0].scheduled_at == slot

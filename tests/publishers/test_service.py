@@ -191,3 +191,54 @@ def test_duplicate_refusal_after_uncertain_attempt_means_published(ctx, factory,
     assert recover_stale(PublishContext(**{**ctx.__dict__, "now": lambda: now + timedelta(minutes=10)}))[
         "published"] == 1
     assert target(factory, tid).external_id == "1001_99"
+
+
+def test_slow_worker_overtaken_by_recovery_never_sends(ctx, factory, world, now, platform):
+    # given a worker claimed the target and is still uploading when its lease runs out
+    from publishers.service import LeaseLost, renew_lease
+
+    tid = scheduled_target(factory, world, now)
+    slow = claim(ctx, tid)
+    later_ctx = PublishContext(**{**ctx.__dict__, "now": lambda: now + timedelta(minutes=5)})
+    assert recover_stale(later_ctx)["retried"] == 1  # recovery found nothing on the page yet
+    # when the slow worker reaches its irreversible call
+    publisher = ctx.clients.publisher("facebook_page", "1001", {"access_token": "tok"})
+    with pytest.raises(LeaseLost):
+        publisher.publish(slow.post, idempotency_key=slow.idempotency_key, before_send=lambda: renew_lease(later_ctx, slow))
+    # then it sent nothing, and the target is published exactly once by the next attempt
+    assert platform.published == []
+    with session_scope(factory) as s:
+        s.get(PostTarget, tid).due_at = now
+    assert publish_target(ctx, tid) == "published"
+    assert len(platform.published) == 1
+
+
+def test_cancelled_post_is_never_claimed(ctx, factory, world, now, platform):
+    from db.models import Post, PostStatus
+
+    tid = scheduled_target(factory, world, now)
+    with session_scope(factory) as s:
+        s.get(PostTarget, tid).post.status = PostStatus.cancelled
+    assert publish_target(ctx, tid) == "skipped"
+    assert platform.calls == 0
+
+
+def test_unreadable_credentials_fail_with_a_reason_instead_of_looping(ctx, factory, world, now, platform):
+    from common.crypto import CredentialCipher, generate_key
+
+    tid = scheduled_target(factory, world, now)
+    wrong_key = PublishContext(**{**ctx.__dict__, "cipher": CredentialCipher([generate_key()])})
+    assert publish_target(wrong_key, tid) == "skipped"
+    t = target(factory, tid)
+    assert t.status == TargetStatus.failed and "mã truy cập" in t.last_error
+    assert platform.calls == 0
+
+
+def test_refused_zalo_refresh_marks_channel_for_reauthorisation(ctx, factory, world, now, platform):
+    tid = scheduled_target(factory, world, now, channel="zalo")
+    platform.refreshes.append("ref")  # the stored refresh token was already spent elsewhere
+    platform.script = [AuthExpired("hết hạn", platform="zalo_oa", platform_code=-220, refreshable=True)]
+    assert publish_target(ctx, tid) == "failed"
+    with factory() as s:
+        assert s.get(Channel, world.zalo).status == ChannelStatus.needs_reauth
+        assert s.scalars(select(Notification)).first() is not None

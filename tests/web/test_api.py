@@ -66,7 +66,7 @@ def test_bad_input_gets_a_vietnamese_4xx_and_stores_nothing(client, auth, world,
         (post_body(world, schedule={"kind": "exact", "at": "2020-01-01T07:30"}), "đã qua"),
         (post_body(world, schedule={"kind": "exact", "at": "2030-01-01T07:30", "timezone": "Mars/Olympus"}),
          "Múi giờ"),
-        (post_body(world, channels=[{"channel_id": world.other_fb}]), "tổ chức khác"),
+        (post_body(world, channels=[{"channel_id": world.other_fb}]), "không thuộc tổ chức này"),
         (post_body(world, text="x" * 63_207, channels=[{"channel_id": world.fb}]), "63,206"),
         ({"org_id": world.province, "text": 5}, "Trường"),
         ({"org_id": "mot", "text": "a"}, "số nguyên"),
@@ -127,3 +127,29 @@ def test_upper_level_shares_down_and_grassroots_adopts_in_one_action(client, aut
 
 def test_openapi_is_served(client):
     assert "/api/posts" in client.get("/openapi.json").json()["paths"]
+
+
+def test_out_of_range_ids_and_nul_characters_get_4xx_not_500(client, auth, world):
+    assert client.get(f"/api/posts/{2**40}", headers=auth("editor")).status_code in (404, 422)
+    r = client.post("/api/posts", json=post_body(world, text="Tin\u0000độc"), headers=auth("editor"))
+    assert r.status_code == 422, r.text
+    r = client.post("/api/posts", json=post_body(world, campaign_id=2**40), headers=auth("editor"))
+    assert 400 <= r.status_code < 500, r.text
+
+
+def test_shared_post_with_photo_can_be_adopted_and_its_content_is_visible(client, auth, world):
+    buf = io.BytesIO()
+    Image.new("RGB", (40, 30), "blue").save(buf, "PNG")
+    media = client.post(f"/api/orgs/{world.province}/media", files={"file": ("a.png", buf.getvalue(), "image/png")},
+                        headers=auth("editor")).json()
+    r = client.post("/api/posts", json=post_body(world, submit=True, media_ids=[media["id"]],
+                                                 channels=[{"channel_id": world.fb}]), headers=auth("editor"))
+    pid = r.json()["id"]
+    client.post(f"/api/posts/{pid}/approve", json={}, headers=auth("approver"))
+    client.post(f"/api/posts/{pid}/shares", json={"org_ids": [world.grassroots]}, headers=auth("editor"))
+    share = client.get("/api/shares", headers=auth("grassroots_editor")).json()[0]
+    assert share["post"]["text"].startswith("Tin nhanh")
+    r = client.post(f"/api/shares/{share['id']}/adopt", headers=auth("grassroots_editor"),
+                    json={"channels": [{"channel_id": world.grassroots_fb}], "schedule": {"kind": "now"}})
+    assert r.status_code == 201, r.text
+    assert r.json()["media_ids"] == [media["id"]]

@@ -29,4 +29,5 @@ def post_read(post: Post, tz: str) -> PostRead:
                                   link=c.variant_link) for c in post.channels],
         schedule_kind=post.schedule_kind, scheduled_at=post.scheduled_at, rrule=post.rrule, broadcast=post.broadcast,
         rejection_reason=post.rejection_reason, approved_by_id=post.approved_by_id, approved_at=post.approved_at,
-        source_post_id=post.source_post_id, created_at=post.created_at, targets=targets)
+        source_post_id=post.source_post_id, approved_snapshot=post.approved_snapshot, created_at=post.created_at,
+        targets=targets)

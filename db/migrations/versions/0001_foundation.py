@@ -255,6 +255,7 @@ def upgrade() -> None:
     sa.Column('enqueued_at', db.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('lease_until', db.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('retry_from', sa.Integer(), nullable=False, server_default='0'),
     sa.Column('idempotency_key', sa.String(length=64), nullable=False),
     sa.Column('external_id', sa.String(length=128), nullable=True),
     sa.Column('external_url', sa.String(length=1024), nullable=True),
