@@ -87,10 +87,9 @@ def make_cluster(cluster_env, tmp_path):
         cluster.stop()
 
 
-@pytest.fixture
-def sandbox_world(factory, cipher, sandbox):
-    """A province with an editor, an approver and two Facebook Pages that exist on the sandbox."""
-    pages = [sandbox.add_page(f"Trang thử {i}") for i in range(2)]
+def build_sandbox_world(factory, cipher, sandbox, *, pages: int = 2) -> dict:
+    """A province with an editor, an approver and Facebook Pages that exist on the sandbox."""
+    created = [sandbox.add_page(f"Trang thử {i}") for i in range(pages)]
     with session_scope(factory) as s:
         province = orgs.create_org(s, name="LĐLĐ tỉnh Thử", kind=OrgKind.tinh)
         editor = orgs.create_user(s, email="bt@t.vn", full_name="Biên tập")
@@ -99,9 +98,14 @@ def sandbox_world(factory, cipher, sandbox):
         orgs.grant_role(s, user=approver, org=province, role=Role.approver)
         channel_ids = [channels.connect_channel(
             s, org=province, platform=Platform.facebook_page, external_id=p["page_id"], name=p["name"],
-            credentials={"access_token": p["page_token"]}, cipher=cipher).id for p in pages]
+            credentials={"access_token": p["page_token"]}, cipher=cipher).id for p in created]
         return {"org": province.id, "editor": editor.id, "approver": approver.id, "channels": channel_ids,
-                "pages": [p["page_id"] for p in pages]}
+                "pages": [p["page_id"] for p in created]}
+
+
+@pytest.fixture
+def sandbox_world(factory, cipher, sandbox):
+    return build_sandbox_world(factory, cipher, sandbox)
 
 
 def wait_for(predicate, timeout: float, interval: float = 0.25):

@@ -12,7 +12,7 @@ from db.models import Organisation, PostTarget, ScheduleKind, TargetStatus, User
 from db.session import session_scope
 from domain.posts import ChannelChoice, PostDraft, Schedule, approve, create_post, submit
 from tests.conftest import REDIS_URL
-from tests.scheduler.conftest import wait_for
+from tests.scheduler.conftest import build_sandbox_world, wait_for
 
 
 def schedule_posts(factory, world, texts, *, start, spacing_s=0.0):
@@ -90,22 +90,10 @@ def test_redis_restart_loses_no_post_and_duplicates_none(factory, sandbox, sandb
 
 def test_embedded_mode_sqlite_database_and_broker_publish(sqlite_url, tmp_path, sandbox, cipher, make_cluster):
     """What `make run` uses: no server at all, SQLite for both the data and Celery's broker."""
-    from db.models import OrgKind, Platform, Role
     from db.session import make_engine, make_sessionmaker
-    from domain import channels, orgs
 
     factory = make_sessionmaker(make_engine(sqlite_url))
-    page = sandbox.add_page("Trang nhúng")
-    with session_scope(factory) as s:
-        org = orgs.create_org(s, name="LĐLĐ tỉnh Nhúng", kind=OrgKind.tinh)
-        editor = orgs.create_user(s, email="e@n.vn", full_name="E")
-        approver = orgs.create_user(s, email="a@n.vn", full_name="A")
-        orgs.grant_role(s, user=editor, org=org, role=Role.editor)
-        orgs.grant_role(s, user=approver, org=org, role=Role.approver)
-        ch = channels.connect_channel(s, org=org, platform=Platform.facebook_page, external_id=page["page_id"],
-                                      name=page["name"], credentials={"access_token": page["page_token"]},
-                                      cipher=cipher)
-        world = {"org": org.id, "editor": editor.id, "approver": approver.id, "channels": [ch.id]}
+    world = build_sandbox_world(factory, cipher, sandbox, pages=1)
     cluster = make_cluster(f"sqla+sqlite:///{tmp_path / 'broker.sqlite3'}")
     cluster.env["LOA_DATABASE_URL"] = sqlite_url
     cluster.start_worker("embedded", concurrency=2)
