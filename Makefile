@@ -23,6 +23,7 @@ install: $(STAMP)
 # Starts sandbox + API + Celery worker + beat on SQLite and prints where to open them.
 run: $(STAMP) .env
 	$(BIN)/loa db upgrade
+	$(BIN)/loa train --if-missing
 	$(BIN)/loa demo
 	$(BIN)/loa run
 
@@ -32,6 +33,9 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/publish.py --posts 10000 --channels 200 --workers 2 --chaos
+	$(BIN)/python bench/classify.py
+	$(BIN)/python bench/ingest.py --items 100000
+	$(BIN)/python bench/hot_topics.py --seed 1
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

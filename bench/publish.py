@@ -16,7 +16,6 @@ import json
 import os
 import signal
 import sys
-import threading
 import time
 import uuid
 from collections import Counter, defaultdict
@@ -26,38 +25,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import psutil  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 
 from cli.cluster import RedisServer, beat_command, kill, spawn, worker_command  # noqa: E402
 from common.crypto import CredentialCipher, generate_key  # noqa: E402
-from db.migrate import upgrade  # noqa: E402
 from db.session import make_engine  # noqa: E402
 from sandbox.testing import SandboxServer  # noqa: E402
+from bench.support import RssSampler, create_database, drop_database, log, percentile  # noqa: E402
 
 SEED_CHUNK = 2000
-
-
-def log(msg: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
-
-
-def create_database(admin_url: str) -> str:
-    name = f"loa_bench_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    admin.dispose()
-    url = admin_url.rsplit("/", 1)[0] + "/" + name
-    upgrade(url)
-    return url
-
-
-def drop_database(admin_url: str, url: str) -> None:
-    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
-    admin.dispose()
 
 
 def seed(url: str, cipher: CredentialCipher, pages: list[dict], *, posts: int, start: datetime,
@@ -108,40 +84,12 @@ def seed(url: str, cipher: CredentialCipher, pages: list[dict], *, posts: int, s
     return expected
 
 
-class RssSampler(threading.Thread):
-    """Largest RSS seen of any one worker (its process and children), sampled every 0.5 s."""
-
-    def __init__(self, procs: dict) -> None:
-        super().__init__(daemon=True)
-        self.procs, self.max_mb, self.stop_flag = procs, 0.0, False
-
-    def run(self) -> None:
-        while not self.stop_flag:
-            for name, proc in list(self.procs.items()):
-                if not name.startswith("worker"):
-                    continue
-                try:
-                    p = psutil.Process(proc.pid)
-                    rss = p.memory_info().rss + sum(c.memory_info().rss for c in p.children(recursive=True))
-                    self.max_mb = max(self.max_mb, rss / 1048576)
-                except psutil.Error:
-                    pass
-            time.sleep(0.5)
-
-
 def statuses(url: str) -> Counter:
     engine = make_engine(url)
     with engine.connect() as conn:
         counts = Counter({r[0]: r[1] for r in conn.execute(sa.text("SELECT status, count(*) FROM post_targets GROUP BY status"))})
     engine.dispose()
     return counts
-
-
-def percentile(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
 def main() -> int:

@@ -29,6 +29,13 @@ def worker_command(*, concurrency: int, name: str = "worker", loglevel: str = "W
             "--loglevel", loglevel, "--without-gossip", "--without-mingle", "--without-heartbeat"]
 
 
+def monitor_worker_command(*, concurrency: int, name: str = "monitor", loglevel: str = "WARNING") -> list[str]:
+    """An opinion-monitoring worker: processes (classification is CPU-bound) on the monitor queue."""
+    return [sys.executable, "-m", "celery", "-A", "scheduler.celery_app", "worker", "-Q", "loa.monitor",
+            "--pool", "prefork", "--concurrency", str(concurrency), "--hostname", f"{name}@%h",
+            "--loglevel", loglevel, "--without-gossip", "--without-mingle", "--without-heartbeat"]
+
+
 def beat_command(schedule_file: Path, *, loglevel: str = "WARNING") -> list[str]:
     """The one scheduler process: beat plus a small worker for the control queue (dispatch, recovery).
 

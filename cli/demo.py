@@ -10,7 +10,7 @@ from sqlalchemy import select
 from common.crypto import CredentialCipher
 from common.settings import Settings
 from db.base import utcnow
-from db.models import Channel, Organisation, OrgKind, Platform, Role, ScheduleKind, User
+from db.models import Channel, Feed, Organisation, OrgKind, Platform, Role, ScheduleKind, User
 from db.session import make_engine, make_sessionmaker, session_scope
 from domain import channels, orgs
 from domain.posts import ChannelChoice, PostDraft, Schedule, approve, create_post, submit
@@ -46,7 +46,8 @@ def seed(settings: Settings) -> Iterator[str]:
             where = {"province": province, "grassroots": grassroots}
             for email, name, role, org_key in USERS:
                 user = orgs.create_user(s, email=email, full_name=name)
-                orgs.grant_role(s, user=user, org=where[org_key], role=role)
+                membership = orgs.grant_role(s, user=user, org=where[org_key], role=role)
+                membership.on_duty = role == Role.monitor  # receives the alert emails
             page, oa = DEMO["facebook"]["pages"][0], DEMO["zalo"]["oas"][0]
             channels.connect_channel(s, org=province, platform=Platform.facebook_page, external_id=page["page_id"],
                                      name=page["name"], credentials={"access_token": page["page_token"]},
@@ -56,6 +57,8 @@ def seed(settings: Settings) -> Iterator[str]:
                                      credentials={"access_token": oa["access_token"],
                                                   "refresh_token": oa["refresh_token"]},
                                      default_cover_url=_demo_cover(settings))
+            s.add(Feed(org_id=province.id, name="Tin tức người lao động (sandbox)", interval_s=60,
+                       url=f"http://127.0.0.1:{settings.sandbox_port}/feeds/tin-tuc.xml"))
         yield "Người dùng mẫu và mã API (mã mới mỗi lần chạy):"
         for email, _name, role, org_key in USERS:
             user = s.scalar(select(User).where(User.email == email))
@@ -73,6 +76,15 @@ def seed(settings: Settings) -> Iterator[str]:
         approve(s, actor=approver, post=post, now=utcnow())
         yield (f"Bài đăng thử #{post.id} đã được duyệt, sẽ lên Trang \"{fb.name}\" lúc "
                f"{to_local(at).strftime('%H:%M:%S')} (giờ Hà Nội).")
+        page = DEMO["facebook"]["pages"][0]["page_id"]
+        sb = f"http://127.0.0.1:{settings.sandbox_port}"
+        yield ""
+        yield "Theo dõi dư luận: thử một bình luận trên Trang demo (webhook → phân loại → hàng đợi duyệt):"
+        yield (f"  curl -s -X POST {sb}/__emu/comments -H 'Content-Type: application/json' -d "
+               f"'{{\"post_id\": \"<id bài trên trang {page}, xem {sb}/__emu/posts>\", "
+               f"\"message\": \"Nghe nói BHXH sắp ngừng chi trả lương hưu, rút hết đi kẻo mất\"}}'")
+        yield (f"  curl -s {settings.public_base_url}/api/items -H 'Authorization: Bearer <mã của theodoi@demo.loa.vn>'")
+        yield f"  Tin mới cho nguồn tin cục bộ: POST {sb}/__emu/feed {{\"title\": ..., \"summary\": ...}}"
 
 
 def _demo_cover(settings: Settings) -> str:

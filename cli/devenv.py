@@ -22,6 +22,12 @@ def render(sandbox_port: int = 8081, web_port: int = 8000) -> str:
         f"LOA_ZALO_OAUTH_URL={sandbox}/zalo/oauth",
         f"LOA_ZALO_APP_ID={DEMO['zalo']['app_id']}",
         f"LOA_ZALO_APP_SECRET={DEMO['zalo']['secret']}",
+        f"LOA_ZALO_OA_SECRET_KEY={DEMO['zalo']['oa_secret']}",
+        "LOA_FACEBOOK_VERIFY_TOKEN=loa-demo-verify-token",
+        "LOA_FEEDS_ALLOW_PRIVATE=true",  # the demo feed is served by the sandbox on 127.0.0.1
+        # `loa run` starts a local mailbox (var/mail) so alert emails can be read without a mail server.
+        "LOA_SMTP_HOST=127.0.0.1",
+        "LOA_SMTP_PORT=8025",
         "LOA_WORKER_CONCURRENCY=4",
         "",
     ])

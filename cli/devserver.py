@@ -6,7 +6,7 @@ import sys
 
 from honcho.manager import Manager
 
-from cli.cluster import beat_command, worker_command
+from cli.cluster import beat_command, monitor_worker_command, worker_command
 from common.settings import ROOT, Settings
 
 
@@ -15,12 +15,19 @@ def run_all(settings: Settings) -> int:
     py = sys.executable
     (ROOT / "var").mkdir(exist_ok=True)
     manager = Manager()
-    manager.add_process("sandbox", f"{py} -m sandbox --host 127.0.0.1 --port {settings.sandbox_port} --demo",
+    manager.add_process("sandbox", f"{py} -m sandbox --host 127.0.0.1 --port {settings.sandbox_port} --demo "
+                                   f"--webhooks-to http://127.0.0.1:{settings.web_port}",
                         cwd=str(ROOT))
     manager.add_process("web", f"{py} -m uvicorn web.main:app --host 127.0.0.1 --port {settings.web_port} "
                                "--log-level warning", cwd=str(ROOT))
     manager.add_process("worker", " ".join(worker_command(concurrency=settings.worker_concurrency, loglevel="INFO")),
                         cwd=str(ROOT))
+    # One monitoring process on SQLite: its row locks are database-wide, and two classifiers would
+    # take the same rows (PostgreSQL deployments run several, with SKIP LOCKED).
+    monitors = 1 if settings.database_url.startswith("sqlite") else 2
+    manager.add_process("monitor", " ".join(monitor_worker_command(concurrency=monitors, loglevel="INFO")),
+                        cwd=str(ROOT))
+    manager.add_process("mailbox", f"{py} -m cli.main mailbox --port {settings.smtp_port}", cwd=str(ROOT))
     manager.add_process("scheduler", " ".join(beat_command(ROOT / "var" / "celerybeat-schedule", loglevel="INFO")),
                         cwd=str(ROOT))
     print("\n".join([
@@ -28,6 +35,8 @@ def run_all(settings: Settings) -> int:
         "Loa đang chạy (Ctrl-C để dừng):",
         f"  API và tài liệu OpenAPI : http://127.0.0.1:{settings.web_port}/docs",
         f"  Sandbox Facebook/Zalo   : http://127.0.0.1:{settings.sandbox_port}/  (xem bài đăng xuất hiện)",
+        f"  Hàng đợi dư luận (API)  : http://127.0.0.1:{settings.web_port}/docs#/dư%20luận",
+        "  Thư cảnh báo            : var/mail/*.eml",
         "",
     ]), flush=True)
     manager.loop()

@@ -16,6 +16,8 @@ db_app = typer.Typer(help="Cơ sở dữ liệu.", no_args_is_help=True)
 org_app = typer.Typer(help="Tổ chức Công đoàn.", no_args_is_help=True)
 user_app = typer.Typer(help="Người dùng và mã API.", no_args_is_help=True)
 channel_app = typer.Typer(help="Kênh Facebook/Zalo.", no_args_is_help=True)
+feed_app = typer.Typer(help="Nguồn tin RSS/Atom theo dõi dư luận.", no_args_is_help=True)
+app.add_typer(feed_app, name="feed")
 app.add_typer(db_app, name="db")
 app.add_typer(org_app, name="org")
 app.add_typer(user_app, name="user")
@@ -230,6 +232,137 @@ def run() -> None:
     from cli.devserver import run_all
 
     raise typer.Exit(run_all(_settings()))
+
+
+@app.command()
+def train(datasets: str = typer.Option(None, help="Thư mục dữ liệu (mặc định LOA_DATASETS_DIR)"),
+          no_corrections: bool = typer.Option(False, help="Không dùng các nhãn cán bộ đã sửa"),
+          if_missing: bool = typer.Option(False, help="Chỉ huấn luyện khi chưa có mô hình (make run)")) -> None:
+    """Huấn luyện lại bộ phân loại từ dữ liệu chung và các nhãn cán bộ theo dõi đã sửa."""
+    from pathlib import Path
+
+    from classifiers.service import current_version
+
+    if if_missing and current_version(_settings().models_dir):
+        typer.echo(f"Đã có mô hình {current_version(_settings().models_dir)}; bỏ qua huấn luyện.")
+        return
+
+    from cli.progress import stage_progress
+    from classifiers.train import train as run_training
+
+    s = _settings()
+    source = Path(datasets) if datasets else s.datasets_dir
+    if not (source / "union-opinion").is_dir():
+        typer.secho(f"Không tìm thấy dữ liệu huấn luyện tại {source} (đặt LOA_DATASETS_DIR hoặc --datasets).",
+                    fg=typer.colors.RED, err=True)
+        raise typer.Exit(2)
+    corrections: list[dict] = []
+    if not no_corrections:
+        from domain.opinion import corrections as load_corrections
+
+        try:
+            with _scope() as session:
+                corrections = load_corrections(session)
+        except Exception as exc:  # noqa: BLE001 - no database yet: train from the datasets alone
+            typer.echo(f"(Không đọc được nhãn đã sửa từ cơ sở dữ liệu: {type(exc).__name__}; bỏ qua.)")
+    with stage_progress() as progress:
+        path = run_training(source, s.models_dir, corrections=corrections, progress=progress)
+    metrics = json.loads((path / "metrics.json").read_text(encoding="utf-8"))
+    typer.echo(f"Đã lưu mô hình {path.name} ({len(corrections)} nhãn đã sửa) sau {metrics.get('train_seconds')} giây:")
+    for head, m in metrics.get("heads", {}).items():
+        cv = (m.get("cv") or {}).get("argmax") or {}
+        typer.echo(f"  {head:10} {m.get('examples', '?'):>6} mẫu  macro-F1 (kiểm định chéo) {cv.get('macro_f1', '?')}")
+    typer.echo(f"Chi tiết: {path / 'metrics.json'}")
+
+
+@app.command()
+def classify(input: str = typer.Option(..., "--input", help="Tệp JSONL: mỗi dòng {\"id\": ..., \"text\": ...}"),
+             output: str = typer.Option(..., "--output", help="Tệp JSONL kết quả")) -> None:
+    """Phân loại một tệp JSONL (nhãn risk, topic, sentiment, toxicity và xác suất)."""
+    from pathlib import Path
+
+    from classifiers.service import classify_jsonl, load_current
+
+    if Path(input).resolve() == Path(output).resolve():
+        typer.secho("Tệp kết quả phải khác tệp đầu vào.", fg=typer.colors.RED, err=True)
+        raise typer.Exit(2)
+    s = _settings()
+    model = load_current(s.models_dir)
+    if model is None:
+        typer.secho("Chưa có mô hình: chạy `loa train` trước.", fg=typer.colors.RED, err=True)
+        raise typer.Exit(2)
+    try:
+        n = classify_jsonl(model, Path(input), Path(output))
+    except OSError as exc:
+        typer.secho(f"Lỗi đọc/ghi tệp: {exc}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(f"Đã phân loại {n} dòng bằng mô hình {model.version} → {output}")
+
+
+@feed_app.command("add")
+def feed_add(org: int = typer.Option(...), url: str = typer.Option(...), name: str = "",
+             interval: int = typer.Option(900, help="Giây giữa hai lần đọc")) -> None:
+    """Theo dõi một nguồn tin RSS/Atom cho một tổ chức."""
+    from db.models import Feed, Organisation
+
+    if not url.startswith(("http://", "https://")) or len(url) > 2048:
+        typer.secho("Địa chỉ nguồn tin phải bắt đầu bằng http:// hoặc https:// (tối đa 2.048 ký tự).",
+                    fg=typer.colors.RED, err=True)
+        raise typer.Exit(2)
+    from urllib.parse import urlsplit
+
+    from collectors.feed_fetch import is_internal_host
+
+    if not _settings().feeds_allow_private and is_internal_host(urlsplit(url).hostname or ""):
+        typer.secho("Nguồn tin trỏ tới địa chỉ nội bộ: không được phép (LOA_FEEDS_ALLOW_PRIVATE).",
+                    fg=typer.colors.RED, err=True)
+        raise typer.Exit(2)
+    with _scope() as session:
+        if session.get(Organisation, org) is None:
+            typer.secho(f"Không có tổ chức #{org}.", fg=typer.colors.RED, err=True)
+            raise typer.Exit(2)
+        feed = session.scalar(select(Feed).where(Feed.org_id == org, Feed.url == url))
+        if feed is None:
+            feed = Feed(org_id=org, url=url, name=(name or url)[:255], interval_s=max(60, interval))
+            session.add(feed)
+        feed.enabled = True
+        session.flush()
+        typer.echo(f"Nguồn tin #{feed.id}: {feed.url} (mỗi {feed.interval_s} giây)")
+
+
+@feed_app.command("list")
+def feed_list() -> None:
+    """Các nguồn tin đang theo dõi và lỗi gần nhất."""
+    from db.models import Feed
+
+    with _scope() as session:
+        for f in session.scalars(select(Feed).order_by(Feed.id)):
+            state = "bật" if f.enabled else "tắt"
+            typer.echo(f"#{f.id} tổ chức {f.org_id} [{state}] {f.url}  lỗi: {f.last_error or '-'}")
+
+
+@user_app.command("duty")
+def user_duty(email: str = typer.Option(...), org: int = typer.Option(...),
+              on: bool = typer.Option(True, "--on/--off", help="Trực hay thôi trực")) -> None:
+    """Đặt cán bộ theo dõi dư luận trực (nhận thư cảnh báo) tại một tổ chức."""
+    from db.models import Membership, Role, User
+
+    with _scope() as session:
+        m = session.scalar(select(Membership).join(User).where(User.email == email.strip().lower(),
+                                                               Membership.org_id == org, Membership.role == Role.monitor))
+        if m is None:
+            typer.secho("Người này không có vai trò theo dõi dư luận tại tổ chức đó.", fg=typer.colors.RED, err=True)
+            raise typer.Exit(2)
+        m.on_duty = on
+        typer.echo(f"{email} {'đang trực' if on else 'thôi trực'} tại tổ chức #{org}.")
+
+
+@app.command()
+def mailbox(port: int = typer.Option(8025), folder: str = typer.Option("var/mail")) -> None:
+    """Hộp thư cục bộ (SMTP) để đọc thư cảnh báo khi chạy thử: lưu thư vào var/mail."""
+    from cli.mailbox import serve
+
+    serve(port=port, folder=folder)
 
 
 @app.command("publish-target")

@@ -15,6 +15,15 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def _default_datasets_dir() -> Path:
+    """../shared/datasets beside the checkout, else the workplace's shared copy (set LOA_DATASETS_DIR
+    to be explicit)."""
+    for candidate in (ROOT.parent / "shared" / "datasets", Path("/work/shared/datasets")):
+        if candidate.is_dir():
+            return candidate
+    return ROOT.parent / "shared" / "datasets"
+
+
 class Settings(BaseSettings):
     """Every knob of Loa; `.env.example` documents each one."""
 
@@ -60,6 +69,28 @@ class Settings(BaseSettings):
     smtp_user: str = ""
     smtp_password: SecretStr = SecretStr("")
     smtp_from: str = "loa@localhost"
+
+    # Opinion monitoring: training data (read in place, never copied) and model artifacts.
+    datasets_dir: Path = Field(default_factory=lambda: _default_datasets_dir())
+    models_dir: Path = ROOT / "var" / "models"
+    # Per-label flag thresholds, e.g. {"risk.sai_lech": 0.4}; unset labels use the argmax.
+    label_thresholds: dict[str, float] = {}
+    # Salt for hashing authors' platform ids (set it in production; changing it splits authors).
+    author_salt: SecretStr = SecretStr("loa-dev-salt")
+    # Webhooks: Facebook's verification token (handshake) and the Zalo OA secret key that signs
+    # Zalo events (a channel's credentials may carry its own "oa_secret_key").
+    facebook_verify_token: SecretStr = SecretStr("")
+    zalo_oa_secret_key: SecretStr = SecretStr("")
+    webhook_max_bytes: int = 1_000_000
+    # Feeds may point at loopback/private addresses only in development (the sandbox's local feed).
+    feeds_allow_private: bool = False
+    collect_interval_s: float = 30.0
+    classify_interval_s: float = 5.0
+    hot_topics_interval_s: float = 300.0
+    # One alert email per monitor per this many seconds (later alerts wait and go out together).
+    alert_throttle_s: float = 900.0
+    # Misinformation/incitement items at or above this risk probability email the on-duty monitors.
+    alert_min_risk_score: float = 0.6
 
     # Port of the local sandbox started by `make run`.
     sandbox_port: int = 8081

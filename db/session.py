@@ -19,7 +19,7 @@ def ensure_sqlite_dir(url: str) -> None:
         Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
 
 
-def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Engine:
+def make_engine(url: str, *, pool_size: int = 10, echo: bool = False, pre_ping: bool = True) -> Engine:
     """Create an engine; SQLite gets WAL and a busy timeout so web, worker and beat can share the file."""
     if url.startswith("sqlite"):
         ensure_sqlite_dir(url)
@@ -34,7 +34,12 @@ def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    # psycopg prepares a statement after five runs; PostgreSQL may then keep a generic plan chosen
+    # while a table was still small (a fresh install), e.g. a sequential scan of `items` that grows
+    # with every row. Custom plans are re-costed each time; parsing is still saved.
+    connect_args = {"options": "-c plan_cache_mode=force_custom_plan"} if url.startswith("postgresql") else {}
+    return create_engine(url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=pre_ping,
+                         connect_args=connect_args)
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
@@ -54,3 +59,12 @@ def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def insert_skipping_conflicts(session: Session, table, index_elements: list[str]):  # noqa: ANN001, ANN201
+    """``INSERT … ON CONFLICT (index_elements) DO NOTHING`` for the session's database (PostgreSQL or SQLite)."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    return dialect_insert(table).on_conflict_do_nothing(index_elements=index_elements)

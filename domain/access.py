@@ -53,3 +53,14 @@ def require_role(session: Session, user: User, org: Organisation, *roles: Role) 
         names = ", ".join(ROLE_LABELS[r] for r in roles)
         raise PermissionDenied(f"Cần vai trò {names} tại {org.name} hoặc cấp trên.", org_id=org.id)
     return held
+
+
+def org_ids_with_role(session: Session, user: User, *roles: Role) -> set[int]:
+    """Organisations where the user holds one of ``roles``, directly or through an ancestor."""
+    paths = set(session.scalars(
+        select(Organisation.path).join(Membership, Membership.org_id == Organisation.id)
+        .where(Membership.user_id == user.id, Membership.role.in_(roles))))
+    ids: set[int] = set()
+    for path in paths:
+        ids.update(session.scalars(select(Organisation.id).where(Organisation.path.startswith(path))))
+    return ids

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
+from platforms.zalo_auth import TokenPair  # noqa: F401  (re-exported for callers of the Publisher API)
+
 
 @dataclass(frozen=True)
 class MediaFile:
@@ -48,15 +50,6 @@ class ChannelInfo:
 
     external_id: str
     name: str
-
-
-@dataclass(frozen=True)
-class TokenPair:
-    """A fresh access token and the refresh token that replaces the one just used."""
-
-    access_token: str
-    refresh_token: str
-    expires_in: int
 
 
 class Publisher(Protocol):

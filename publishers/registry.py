@@ -41,6 +41,10 @@ class ClientFactory:
         self.config = config
         self._local = threading.local()
 
+    def http_session(self) -> requests.Session:
+        """This thread's pooled HTTP session (collectors share it with the clients)."""
+        return self._http()
+
     def _http(self) -> requests.Session:
         session = getattr(self._local, "session", None)
         if session is None:

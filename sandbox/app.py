@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
-from sandbox import control, page, zalo_oauth
+from sandbox import control, feeds, page, zalo_oauth
 from sandbox.emulator import Emulator
 from sandbox.graph import graph_entry
 from sandbox.zalo import zalo_entry
@@ -49,6 +49,7 @@ def create_app(config: dict | None = None, *, seed: int | None = None, demo: boo
         Route("/zalo/oauth/v4/oa/permission", zalo_oauth.permission, methods=["GET"]),
         Route("/zalo/oauth/v4/oa/permission/grant", zalo_oauth.permission_grant, methods=["GET"]),
         *control.ROUTES,
+        *feeds.ROUTES,
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.emu = emu

@@ -6,6 +6,7 @@ import copy
 
 from sandbox.config import EmuConfig
 from sandbox.faults import Faults
+from sandbox.feeds import FeedStore
 from sandbox.ratelimit import FbLimits, ZaloLimits
 from sandbox.state import Clock, World
 from sandbox.webhooks import WebhookSender
@@ -43,6 +44,7 @@ class Emulator:
         self.zalo_limits = ZaloLimits(self.cfg, self.clock)
         self.webhooks.reset()
         self.calls = {"facebook": 0, "zalo": 0}
+        self.feed = FeedStore(self.clock, self.startup_demo if demo is None else demo)
         if self.startup_demo if demo is None else demo:
             from sandbox.demo import load_demo
             load_demo(self)

@@ -13,12 +13,12 @@ from dataclasses import asdict, dataclass, field
 
 from starlette.responses import Response
 
-from sandbox.responses import (fb_error_response, json_response, raw_500_html, raw_502_html, raw_503_empty,
-                               zalo_error_body)
+from sandbox.responses import (fb_error_response, json_response, raw_429, raw_500_html, raw_502_html,
+                               raw_503_empty, zalo_error_body)
 from sandbox.state import Clock
 
 KINDS = ("fb_500_json", "fb_error", "zalo_error", "raw_500_html", "raw_502_html", "raw_503_empty",
-         "timeout_hang", "applied_then_hang")
+         "raw_429", "timeout_hang", "applied_then_hang")
 PLATFORMS = ("facebook", "zalo", "all")
 
 
@@ -175,4 +175,6 @@ class Faults:
             return raw_500_html()
         if kind == "raw_503_empty":
             return raw_503_empty()
+        if kind == "raw_429":
+            return raw_429()
         return raw_502_html()

@@ -88,3 +88,9 @@ def raw_503_empty() -> Response:
 def raw_500_html() -> Response:
     """500 with an HTML body."""
     return Response("<html><body><h1>500 Internal Server Error</h1></body></html>", 500, media_type="text/html")
+
+
+def raw_429(retry_after_s: int = 30) -> Response:
+    """A gateway/CDN rate limit: HTTP 429 with Retry-After and a non-platform body."""
+    return Response("Too Many Requests", 429, headers={"Retry-After": str(retry_after_s)},
+                    media_type="text/plain")

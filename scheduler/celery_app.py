@@ -34,6 +34,12 @@ app.conf.update(
     task_routes={
         "publishers.publish_target": {"queue": "loa.publish"},  # scheduler.tasks.PUBLISH_QUEUE
         "scheduler.*": {"queue": "loa.control"},
+        # The beat tick that hands out collections runs on the control queue, never behind a
+        # classification backlog (it would expire there and nothing would be collected).
+        "collectors.collect_due": {"queue": "loa.control"},
+        "collectors.*": {"queue": "loa.monitor"},
+        "classifiers.*": {"queue": "loa.monitor"},
+        "monitoring.*": {"queue": "loa.monitor"},
     },
     task_default_queue="loa.control",
     beat_schedule={
@@ -43,6 +49,12 @@ app.conf.update(
                           "options": {"expires": settings.recover_interval_s}},
         "materialise-recurring": {"task": "scheduler.materialise_recurring", "schedule": 300.0,
                                   "options": {"expires": 300.0}},
+        "collect-due": {"task": "collectors.collect_due", "schedule": 10.0, "options": {"expires": 10.0}},
+        "classify-pending": {"task": "classifiers.label_pending", "schedule": settings.classify_interval_s,
+                             "options": {"expires": settings.classify_interval_s}},
+        "hot-topics": {"task": "monitoring.hot_topics", "schedule": settings.hot_topics_interval_s,
+                       "options": {"expires": settings.hot_topics_interval_s}},
+        "send-alerts": {"task": "monitoring.send_alerts", "schedule": 30.0, "options": {"expires": 30.0}},
     },
 )
 

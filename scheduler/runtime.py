@@ -23,7 +23,12 @@ class Runtime:
     @cached_property
     def engine(self):  # noqa: ANN201
         """The database engine, pooled for the worker's concurrency."""
-        return make_engine(self.settings.database_url, pool_size=self.settings.worker_concurrency + 2)
+        # No ping before each checkout: it is a round trip per transaction (three per publish). A
+        # connection broken by a database restart fails its statement, is discarded by the pool, and
+        # the step is safe to fail: an unclaimed target is dispatched again, an unrecorded one is
+        # settled by recovery's platform lookup.
+        return make_engine(self.settings.database_url, pool_size=self.settings.worker_concurrency + 2,
+                           pre_ping=False)
 
     @cached_property
     def factory(self):  # noqa: ANN201
@@ -44,6 +49,32 @@ class Runtime:
                               public_base_url=s.public_base_url, lease_s=s.lease_s, max_attempts=s.max_attempts,
                               send_budget_s=s.http_connect_timeout_s + s.http_read_timeout_s + 10,
                               worker=f"{socket.gethostname()}:{os.getpid()}")
+
+
+    @property
+    def collect_http(self):  # noqa: ANN201
+        """A pooled HTTP session for collectors (one per thread)."""
+        return self.publish_context.clients.http_session()
+
+    @cached_property
+    def mailer(self):  # noqa: ANN201
+        """SMTP sender for alerts and digests."""
+        from common.mail import Mailer
+
+        return Mailer.from_settings(self.settings)
+
+    @property
+    def classifier(self):  # noqa: ANN201
+        """The current classifier model (reloaded when `loa train` publishes a new version), or None."""
+        from classifiers.service import current_version, load_current
+
+        version = current_version(self.settings.models_dir)
+        cached = getattr(self, "_classifier", None)
+        if version is None:
+            return None
+        if cached is None or cached.version != version:
+            self._classifier = load_current(self.settings.models_dir)
+        return self._classifier
 
 
 _lock = threading.Lock()

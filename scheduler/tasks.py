@@ -50,3 +50,54 @@ def recover_stale_task() -> dict:
 def materialise_recurring_task() -> int:
     """Create upcoming occurrences of recurring posts."""
     return materialise()
+
+
+# --- Opinion monitoring (queue loa.monitor: CPU-bound classification never delays publishing) -----
+
+def _monitoring():  # noqa: ANN202
+    """The monitoring pipeline, imported on first use: publishing workers never load its numeric
+    libraries (MinHash pulls in SciPy; the classifier, scikit-learn), ~70 MB per process."""
+    from scheduler import monitoring
+
+    return monitoring
+
+
+@app.task(name="collectors.collect_due", ignore_result=True)
+def collect_due_task() -> dict:
+    """Send one collection task per channel and feed that is due (each is claimed first)."""
+    channel_ids, feed_ids = _monitoring().claim_due_collections()
+    for channel_id in channel_ids:
+        collect_channel_task.delay(channel_id)
+    for feed_id in feed_ids:
+        collect_feed_task.delay(feed_id)
+    return {"channels": len(channel_ids), "feeds": len(feed_ids)}
+
+
+@app.task(name="collectors.collect_channel", ignore_result=True, acks_late=True)
+def collect_channel_task(channel_id: int) -> dict:
+    """Collect new comments/posts/messages of one channel (idempotent: safe to redeliver)."""
+    return _monitoring().collect_channel(channel_id)
+
+
+@app.task(name="collectors.collect_feed", ignore_result=True, acks_late=True)
+def collect_feed_task(feed_id: int) -> dict:
+    """Collect one RSS/Atom feed (idempotent: safe to redeliver)."""
+    return _monitoring().collect_feed(feed_id)
+
+
+@app.task(name="classifiers.label_pending", ignore_result=True, acks_late=True)
+def classify_pending_task() -> int:
+    """Classify unlabelled items in batches and raise alerts for high-risk ones."""
+    return _monitoring().classify_pending()
+
+
+@app.task(name="monitoring.hot_topics", ignore_result=True)
+def hot_topics_task() -> dict:
+    """One burst-detection pass per scope (overall and each organisation)."""
+    return _monitoring().detect_hot_topics()
+
+
+@app.task(name="monitoring.send_alerts", ignore_result=True)
+def send_alerts_task() -> dict:
+    """Email pending alerts to on-duty monitors (throttled, retried)."""
+    return _monitoring().send_alerts()

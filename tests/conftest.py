@@ -115,3 +115,32 @@ def now():
 @pytest.fixture
 def later(now):
     return now + timedelta(hours=2)
+
+
+def _datasets_dir() -> Path:
+    """LOA_DATASETS_DIR, else the settings' default (../shared/datasets or the workplace's copy)."""
+    from common.settings import Settings
+
+    return Settings(_env_file=None).datasets_dir
+
+
+@pytest.fixture(scope="session")
+def shared_datasets() -> Path:
+    """The shared training/evaluation data (read in place); missing is a failure under CI=true."""
+    path = _datasets_dir()
+    if not (path / "vihsd" / "train.csv").is_file():
+        message = f"shared datasets not found in {path} (set LOA_DATASETS_DIR)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
+
+
+@pytest.fixture(scope="session")
+def trained_models_dir(shared_datasets, tmp_path_factory) -> Path:
+    """A models_dir whose `current` is the real model, trained once per run (≈30 s on 2 cores)."""
+    from classifiers.train import train
+
+    models = tmp_path_factory.mktemp("models")
+    train(shared_datasets, models, n_jobs=2)
+    return models

@@ -95,3 +95,50 @@ def make_scheduled_post(session: Session, world: World, *, now: datetime, channe
     submit(session, actor=session.get(User, world.editor), post=post)
     approve(session, actor=session.get(User, world.approver), post=post, now=now)
     return post
+
+
+@dataclass
+class Desk:
+    """Monitors added to the standard world."""
+
+    province_monitor: int
+    grassroots_monitor: int
+    other_monitor: int
+
+
+def build_desk(session: Session, world: World) -> Desk:
+    from db.models import Membership, Organisation
+
+    province = session.get(Organisation, world.province)
+    desk = Desk(
+        province_monitor=make_user(session, province, Role.monitor, "theodoi@tinh.vn").id,
+        grassroots_monitor=make_user(session, session.get(Organisation, world.grassroots), Role.monitor,
+                                     "theodoi@may.vn").id,
+        other_monitor=make_user(session, session.get(Organisation, world.other_grassroots), Role.monitor,
+                                "theodoi@giay.vn").id,
+    )
+    session.query(Membership).filter_by(user_id=desk.province_monitor).update({"on_duty": True})
+    return desk
+
+
+_item_seq = iter(range(1, 10**9))
+
+
+def make_item(session: Session, *, org_id: int, text: str, risk: str = "sai_lech", topic: str = "bhxh",
+              sentiment: str = "tieu_cuc", toxicity: str = "clean", score: float = 0.9, source: str = "facebook_comment",
+              created_at: datetime | None = None, channel_id: int | None = None, cluster_id: int | None = None,
+              external_id: str | None = None, parent_external_id: str | None = None):
+    """A collected item that the classifier has already labelled."""
+    from db.base import utcnow
+    from db.models import Item
+
+    now = utcnow()
+    item = Item(source=source, external_id=external_id or f"ext-{next(_item_seq)}", org_id=org_id, text=text,
+                created_at=created_at or now, collected_at=now, classified_at=now, model_version="test",
+                risk=risk, topic=topic, sentiment=sentiment, toxicity=toxicity, risk_score=score,
+                flagged=risk != "binh_thuong", channel_id=channel_id, cluster_id=cluster_id,
+                parent_external_id=parent_external_id,
+                proba={"risk": {risk: score}}, explanation={"risk": [["ngừng chi trả", 1.2]]})
+    session.add(item)
+    session.flush()
+    return item

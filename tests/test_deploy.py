@@ -15,10 +15,11 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_compose_has_postgres_redis_web_worker_beat_with_healthchecks():
     spec = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     services = spec["services"]
-    assert {"postgres", "redis", "web", "worker", "beat"} <= set(services)
-    for name in ("postgres", "redis", "web", "worker"):
+    assert {"postgres", "redis", "web", "worker", "monitor", "beat"} <= set(services)
+    for name in ("postgres", "redis", "web", "worker", "monitor"):
         assert "healthcheck" in services[name], name
-    assert {"pgdata", "redisdata", "media"} <= set(spec["volumes"])
+    assert {"pgdata", "redisdata", "media", "models"} <= set(spec["volumes"])
+    assert "loa.monitor" in services["monitor"]["command"]
     assert "redis://" in services["worker"]["environment"]["LOA_BROKER_URL"]
 
 
@@ -32,6 +33,7 @@ def test_docker_compose_config_validates():
 
             pytest.skip("no docker-compose binary on this machine to validate with (the YAML test above still runs)")
         cmd = ["docker", "compose", "-f", "docker-compose.yml", "config", "-q"]
-    env = {**os.environ, "POSTGRES_PASSWORD": "x", "LOA_SECRET_KEYS": "k", "LOA_PUBLIC_BASE_URL": "https://loa.vn"}
+    env = {**os.environ, "POSTGRES_PASSWORD": "x", "LOA_SECRET_KEYS": "k", "LOA_PUBLIC_BASE_URL": "https://loa.vn",
+           "LOA_AUTHOR_SALT": "s"}
     result = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr

@@ -14,7 +14,7 @@ from common.settings import Settings, get_settings
 from db.session import make_engine, make_sessionmaker
 from publishers.registry import ClientFactory, PlatformConfig
 from web import errors
-from web.api import channels, media, orgs, posts
+from web.api import channels, media, opinion, orgs, posts, webhooks
 from web.deps import WebRuntime
 
 
@@ -29,9 +29,9 @@ def create_app(settings: Settings | None = None, *, clients: object | None = Non
     app.state.runtime = WebRuntime(
         factory=make_sessionmaker(engine), cipher=CredentialCipher.from_setting(s.secret_keys.get_secret_value()),
         clients=clients or ClientFactory(PlatformConfig.from_settings(s)), media_dir=s.media_dir,
-        max_photo_bytes=s.max_photo_bytes, timezone=s.timezone)
+        max_photo_bytes=s.max_photo_bytes, timezone=s.timezone, settings=s)
     errors.install(app)
-    for module in (orgs, channels, media, posts):
+    for module in (orgs, channels, media, posts, opinion, webhooks):
         app.include_router(module.router)
     app.mount("/media", StaticFiles(directory=s.media_dir), name="media")
 

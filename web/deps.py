@@ -27,6 +27,7 @@ class WebRuntime:
     media_dir: Path
     max_photo_bytes: int
     timezone: str
+    settings: object = None  # common.settings.Settings (webhook secrets, salt)
 
 
 def runtime(request: Request) -> WebRuntime:

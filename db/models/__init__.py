@@ -4,6 +4,10 @@ from db.base import Base
 from db.models.audit import AuditEntry
 from db.models.channels import Campaign, Channel, Notification
 from db.models.enums import (
+    AlertKind,
+    AlertStatus,
+    ItemSource,
+    ReviewStatus,
     AttemptOutcome,
     ChannelStatus,
     OrgKind,
@@ -13,10 +17,14 @@ from db.models.enums import (
     ScheduleKind,
     TargetStatus,
 )
+from db.models.monitoring import (Alert, ChannelCursor, Cluster, ClusterBand, Feed, HotTopic, HotTopicPoint, Item,
+                                   ItemNote, LabelCorrection, TrendState)
 from db.models.orgs import ApiToken, Membership, Organisation, User
 from db.models.posts import Media, Post, PostChannel, PostMedia, PostShare, PostTarget, PublishAttempt
 
 __all__ = [
+    "Alert", "AlertKind", "AlertStatus", "ChannelCursor", "Cluster", "ClusterBand", "Feed", "HotTopic", "HotTopicPoint",
+    "Item", "ItemNote", "ItemSource", "LabelCorrection", "ReviewStatus", "TrendState",
     "ApiToken", "AttemptOutcome", "AuditEntry", "Base", "Campaign", "Channel", "ChannelStatus", "Media",
     "Membership", "Notification", "OrgKind", "Organisation", "Platform", "Post", "PostChannel", "PostMedia",
     "PostShare", "PostStatus", "PostTarget", "PublishAttempt", "Role", "ScheduleKind", "TargetStatus", "User",

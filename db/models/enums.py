@@ -84,3 +84,34 @@ class AttemptOutcome(enum.StrEnum):
     unknown = "unknown"
     reconciled = "reconciled"  # found on the platform after an uncertain outcome
     lost = "lost"  # worker died and the platform did not have it: retried
+
+
+class ItemSource(enum.StrEnum):
+    """Where a collected item came from (opinion-taxonomy.md's `source`)."""
+
+    facebook_comment = "facebook_comment"
+    facebook_post = "facebook_post"
+    zalo_message = "zalo_message"
+    news_article = "news_article"
+
+
+class ReviewStatus(enum.StrEnum):
+    """Where a flagged item is in the monitors' review queue."""
+
+    new = "new"  # flagged by the classifier, nobody has looked yet
+    confirmed = "confirmed"  # a monitor agrees it needs action
+    dismissed = "dismissed"  # a monitor decided it needs none
+    escalated = "escalated"  # sent up to the parent organisation / leadership
+
+
+class AlertKind(enum.StrEnum):
+    """Why monitors were emailed."""
+
+    high_risk = "high_risk"
+    hot_topic = "hot_topic"
+
+
+class AlertStatus(enum.StrEnum):
+    pending = "pending"
+    sent = "sent"
+    failed = "failed"  # gave up after the retries; shown in the API, never silently dropped

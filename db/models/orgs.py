@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from db.base import Base, UTCDateTime, str_enum, utcnow
@@ -56,6 +57,8 @@ class Membership(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
     role: Mapped[Role] = mapped_column(str_enum(Role))
+    # Monitors on duty receive alert emails (when nobody is on duty, every monitor does).
+    on_duty: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
 
     user: Mapped[User] = relationship(back_populates="memberships")
     org: Mapped[Organisation] = relationship()

@@ -13,8 +13,8 @@ import requests
 
 from common.errors import Rejected, RetryLater
 from publishers.base import ChannelInfo, MediaFile, OutgoingPost, PublishResult
-from publishers.facebook.errors import PLATFORM, GraphUsage, map_graph_error, missing_id, parse_usage
-from publishers.http import (DEFAULT_TIMEOUT, appsecret_proof, excerpt, parse_json, send, str_field,
+from platforms.graph_errors import PLATFORM, GraphUsage, map_graph_error, missing_id, parse_usage
+from platforms.http import (DEFAULT_TIMEOUT, appsecret_proof, excerpt, parse_json, send, str_field,
                              unreadable_response)
 
 # Postiz caps Page messages at 63,206 characters.

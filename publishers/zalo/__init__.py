@@ -1,6 +1,6 @@
 """Zalo Official Account publisher, CS replies and OAuth token client."""
 
-from publishers.zalo.auth import ZaloAuthClient
+from platforms.zalo_auth import ZaloAuthClient
 from publishers.zalo.oa import ZaloOAClient
 
 __all__ = ["ZaloAuthClient", "ZaloOAClient"]

@@ -7,7 +7,7 @@ import unicodedata
 
 from common.errors import Rejected
 from publishers.base import OutgoingPost
-from publishers.zalo.errors import PLATFORM
+from platforms.zalo_errors import PLATFORM
 
 # Field limits from a single third-party source; Zalo answers -201 when they are exceeded.
 MAX_TITLE = 150

@@ -13,10 +13,10 @@ import requests
 
 from common.errors import OutcomeUnknown, PlatformError, Rejected, RetryLater
 from publishers.base import ChannelInfo, OutgoingPost, PublishResult
-from publishers.http import DEFAULT_TIMEOUT, appsecret_proof, excerpt, parse_json, send, str_field, \
+from platforms.http import DEFAULT_TIMEOUT, appsecret_proof, excerpt, parse_json, send, str_field, \
     unreadable_response
 from publishers.zalo.article import article_title, build_article
-from publishers.zalo.errors import ARTICLE_PROCESSING, PLATFORM, map_zalo_error, rate_limit
+from platforms.zalo_errors import ARTICLE_PROCESSING, PLATFORM, map_zalo_error, rate_limit
 
 MAX_CS_TEXT = 2000
 # find_published reads the newest articles in pages of this size, at most MAX_LIST_PAGES pages.

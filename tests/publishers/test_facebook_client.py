@@ -12,7 +12,7 @@ from PIL import Image
 from common.errors import AuthExpired, OutcomeUnknown, Rejected, RetryLater
 from publishers.base import MediaFile, OutgoingPost
 from publishers.facebook import FacebookPageClient
-from publishers.http import appsecret_proof
+from platforms.http import appsecret_proof
 from sandbox.testing import SandboxServer
 from tests.publishers import closed_port_url, fake_session, json_of, misbehaving_server, query_of
 

@@ -11,7 +11,7 @@ import requests
 
 from common.errors import AuthExpired, OutcomeUnknown, Rejected, RetryLater
 from publishers.base import MediaFile, OutgoingPost
-from publishers.http import appsecret_proof
+from platforms.http import appsecret_proof
 from publishers.zalo import ZaloAuthClient, ZaloOAClient
 from sandbox.testing import SandboxServer
 from tests.publishers import closed_port_url, fake_session, json_of, misbehaving_server, query_of

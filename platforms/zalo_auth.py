@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import requests
 
 from common.errors import AuthExpired, RetryLater
-from publishers.base import TokenPair
-from publishers.http import DEFAULT_TIMEOUT, excerpt, parse_json, send, str_field, unreadable_response
-from publishers.zalo.errors import PLATFORM, map_zalo_error
+from platforms.http import DEFAULT_TIMEOUT, excerpt, parse_json, send, str_field, unreadable_response
+from platforms.zalo_errors import PLATFORM, map_zalo_error
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    """A fresh access token and the refresh token that replaces the one just used."""
+
+    access_token: str
+    refresh_token: str
+    expires_in: int
 
 
 class ZaloAuthClient:

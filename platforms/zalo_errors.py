@@ -1,7 +1,7 @@
 """Zalo OA error codes mapped to Loa's error kinds (platform-apis.md B8, B9).
 
 Zalo answers HTTP 200 with ``{"error": <negative>, "message": "..."}`` for application errors;
-HTTP 5xx, resets and timeouts are handled by ``publishers.http`` like Facebook's.
+HTTP 5xx, resets and timeouts are handled by ``platforms.http`` like Facebook's.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import time
 import requests
 
 from common.errors import AuthExpired, PlatformError, Rejected, RetryLater
-from publishers.http import DEFAULT_THROTTLE_SECONDS, retry_after_header
+from platforms.http import DEFAULT_THROTTLE_SECONDS, retry_after_header
 
 PLATFORM = "zalo_oa"
 
