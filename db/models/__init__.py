@@ -21,6 +21,7 @@ from db.models.monitoring import (Alert, ChannelCursor, Cluster, ClusterBand, Fe
                                    ItemNote, LabelCorrection, TrendState)
 from db.models.orgs import ApiToken, Membership, Organisation, User
 from db.models.posts import Media, Post, PostChannel, PostMedia, PostShare, PostTarget, PublishAttempt
+from db.models.web import ItemReply, LoginFailure, OrgEvent, ReplyStatus, WebSession
 
 __all__ = [
     "Alert", "AlertKind", "AlertStatus", "ChannelCursor", "Cluster", "ClusterBand", "Feed", "HotTopic", "HotTopicPoint",
@@ -28,4 +29,5 @@ __all__ = [
     "ApiToken", "AttemptOutcome", "AuditEntry", "Base", "Campaign", "Channel", "ChannelStatus", "Media",
     "Membership", "Notification", "OrgKind", "Organisation", "Platform", "Post", "PostChannel", "PostMedia",
     "PostShare", "PostStatus", "PostTarget", "PublishAttempt", "Role", "ScheduleKind", "TargetStatus", "User",
+    "ItemReply", "LoginFailure", "OrgEvent", "ReplyStatus", "WebSession",
 ]

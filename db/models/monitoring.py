@@ -119,6 +119,8 @@ class Item(Base):
     reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # A monitor's labels replace the classifier's for display and reports.
     human_labels: Mapped[dict | None] = mapped_column(JSON)
+    # Set when a monitor hid the comment on the platform (Facebook `is_hidden`).
+    hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class ItemNote(Base):
