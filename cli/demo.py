@@ -13,9 +13,12 @@ from db.base import utcnow
 from db.models import Channel, Feed, Organisation, OrgKind, Platform, Role, ScheduleKind, User
 from db.session import make_engine, make_sessionmaker, session_scope
 from domain import channels, orgs
+from domain.accounts import set_password
 from domain.posts import ChannelChoice, PostDraft, Schedule, approve, create_post, submit
 
 PROVINCE = "LĐLĐ tỉnh Demo"
+# Every demo user signs in to the web app with this password (the demo only; README says so).
+DEMO_PASSWORD = "loa-demo-2027"
 USERS = [
     ("quantri@demo.loa.vn", "Quản trị Demo", Role.admin, "province"),
     ("bientap@demo.loa.vn", "Biên tập Demo", Role.editor, "province"),
@@ -59,9 +62,11 @@ def seed(settings: Settings) -> Iterator[str]:
                                      default_cover_url=_demo_cover(settings))
             s.add(Feed(org_id=province.id, name="Tin tức người lao động (sandbox)", interval_s=60,
                        url=f"http://127.0.0.1:{settings.sandbox_port}/feeds/tin-tuc.xml"))
-        yield "Người dùng mẫu và mã API (mã mới mỗi lần chạy):"
+        yield f"Người dùng mẫu (mật khẩu web: {DEMO_PASSWORD}) và mã API (mã mới mỗi lần chạy):"
         for email, _name, role, org_key in USERS:
             user = s.scalar(select(User).where(User.email == email))
+            if user.password_hash is None:
+                set_password(s, user=user, password=DEMO_PASSWORD)
             yield f"  {role.value:9} {email:28} {orgs.issue_token(s, user=user, name='demo')}"
         fb = s.scalar(select(Channel).where(Channel.org_id == province.id, Channel.platform == Platform.facebook_page))
         editor = s.scalar(select(User).where(User.email == "bientap@demo.loa.vn"))

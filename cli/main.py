@@ -123,6 +123,27 @@ def user_grant(email: str = typer.Option(...), org: int = typer.Option(...), rol
     typer.echo("Đã cấp vai trò.")
 
 
+@user_app.command("password")
+def user_password(email: str = typer.Argument(...),
+                  password: str = typer.Option(..., prompt="Mật khẩu mới", hide_input=True, confirmation_prompt=True,
+                                               envvar="LOA_NEW_PASSWORD", help="Ít nhất 10 ký tự")) -> None:
+    """Đặt mật khẩu đăng nhập web cho người dùng (đăng xuất mọi phiên cũ)."""
+    from db.models import User
+    from domain.accounts import set_password
+    from web.auth import end_all_sessions
+
+    try:
+        with _scope() as s:
+            user = s.scalar(select(User).where(User.email == email.lower()))
+            if user is None:
+                raise ServiceError(f"Không có người dùng {email}.")
+            set_password(s, user=user, password=password)
+            end_all_sessions(s, user_id=user.id)
+        typer.echo(f"Đã đặt mật khẩu cho {email}.")
+    except ServiceError as exc:
+        _fail(exc)
+
+
 @user_app.command("token")
 def user_token(email: str = typer.Argument(...), revoke_old: bool = typer.Option(False, help="Thu hồi mã cũ")) -> None:
     """Tạo mã API mới cho người dùng."""

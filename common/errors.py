@@ -122,3 +122,10 @@ class OutcomeUnknown(PlatformError):
 
     code = "outcome_unknown"
     default_message = "Không rõ nền tảng đã nhận bài hay chưa; hệ thống sẽ kiểm tra lại trước khi đăng lại."
+
+
+class Throttled(ServiceError):
+    """Too many attempts in a short time (sign-in guessing); try again later."""
+
+    code = "throttled"
+    default_message = "Quá nhiều lần thử. Vui lòng đợi ít phút rồi thử lại."

@@ -42,6 +42,10 @@ class Settings(BaseSettings):
     public_base_url: str = "http://127.0.0.1:8000"
     max_photo_bytes: int = 4 * 1024 * 1024
 
+    # Web sign-in cookies: Secure when true; unset = Secure whenever the request came over HTTPS
+    # (uvicorn --proxy-headers trusts X-Forwarded-Proto from the TLS proxy in front).
+    cookie_secure: bool | None = None
+
     # Platform endpoints: the real hosts in production, the sandbox in development.
     facebook_graph_url: str = "https://graph.facebook.com"
     facebook_api_version: str = "v25.0"

@@ -76,6 +76,8 @@ class EmuConfig:
     fb_deprecated_metrics: list = field(default_factory=lambda: list(DEFAULT_DEPRECATED_METRICS))
     fb_valid_metrics: list = field(default_factory=lambda: list(DEFAULT_VALID_METRICS))
     fb_messenger_window_s: int = DAY
+    # Published posts and articles gain views/reactions/shares over time (sandbox/engagement.py).
+    organic_engagement: bool = True
     # --- Facebook rate limits -----------------------------------------------------------
     fb_window_s: int = 3600
     fb_app_budget: int = 200_000

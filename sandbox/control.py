@@ -8,6 +8,7 @@ from starlette.routing import Route
 
 from sandbox import control_faults
 from sandbox.control_base import ControlError, endpoint
+from sandbox.engagement import fb_counts, pin_fb, pin_zalo, zalo_counts
 from sandbox.fb_model import add_comment, create_page, create_post, issue_user_token, permalink
 from sandbox.graph_misc import record_user_message
 from sandbox.state import Article, Post, fb_time
@@ -106,7 +107,8 @@ def post_json(emu, p: Post) -> dict:
             "created_time": fb_time(p.created_time), "created_ts": p.created_time, "published": p.is_live(now),
             "scheduled_publish_time": int(p.scheduled_at) if p.scheduled_at else None,
             "status_type": p.status_type, "from": {"id": p.from_id, "name": p.from_name},
-            "permalink_url": permalink(p), "deleted": p.deleted, "reactions": p.reactions, "shares": p.shares,
+            "permalink_url": permalink(p), "deleted": p.deleted, "reactions": fb_counts(emu, p).reactions,
+            "shares": fb_counts(emu, p).shares, "views": fb_counts(emu, p).views,
             "comments": sum(1 for c in p.comments if not c.deleted)}
 
 
@@ -118,7 +120,7 @@ def article_json(emu, a: Article) -> dict:
             "cover_url": a.cover.get("photo_url"), "accepted_at": a.accepted_at, "created_time": fb_time(a.created),
             "created_ts": a.created, "published": processed and a.status == "show" and not a.removed,
             "processed": processed, "status": a.status, "removed": a.removed, "type": a.type,
-            "total_view": a.total_view, "total_share": a.total_share}
+            "total_view": zalo_counts(emu, a).views, "total_share": zalo_counts(emu, a).shares}
 
 
 @endpoint
@@ -184,13 +186,10 @@ async def engagement(emu, body, request):
         a = emu.world.articles.get(str(body["article_id"]))
         if a is None:
             raise ControlError("unknown article_id", 404)
-        a.total_view = int(body.get("views", a.total_view))
-        a.total_share = int(body.get("shares", a.total_share))
+        pin_zalo(emu, a, body)
         return article_json(emu, a)
     post = _post(emu, body.get("post_id"))
-    for name in ("reactions", "shares", "views"):
-        if name in body:
-            setattr(post, name, int(body[name]))
+    pin_fb(emu, post, body)
     return post_json(emu, post)
 
 

@@ -80,6 +80,7 @@ def load_demo(emu) -> None:
         for i, (hours_ago, message, link) in enumerate(_FB_POSTS[page.id]):
             post = create_post(emu, page, message=message, link=link, created_time=now - hours_ago * HOUR)
             post.reactions, post.shares, post.views = 40 + 13 * i, 3 * i, 900 + 250 * i
+            post.manual = True
     first = pages["110000000000001"]
     latest = first.posts[-1]
     q = add_comment(emu, latest, message="Cho em hỏi buổi tư vấn có cần đăng ký trước không ạ?",
@@ -108,6 +109,6 @@ def load_demo(emu) -> None:
                                              "status": "show"},
                     body=[{"type": "text", "content": text}], status="show", comment="show",
                     created=now - 6 * HOUR, updated=now - 6 * HOUR, accepted_at=now - 6 * HOUR, processed=True,
-                    total_view=350, total_share=12)
+                    total_view=350, total_share=12, manual=True)
         oa.articles[a.id] = a
         w.articles[a.id] = a

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+from sandbox.engagement import fb_counts
 from sandbox.fields import FieldSpec, parse_fields
 from sandbox.state import Comment, FbToken, FbUser, Page, Photo, Post, fb_time
 from sandbox.webhooks import WebhookSender
@@ -183,10 +184,11 @@ def render_post(emu, post: Post, specs, *, base: str, page_viewer: bool) -> dict
             att = _attachments(emu, post, base)
             if att:
                 out[n] = {"data": att}
-        elif n == "shares" and (post.shares or not cfg.fb_shares_omit_zero):
-            out[n] = {"count": post.shares}
+        elif n == "shares" and (fb_counts(emu, post).shares or not cfg.fb_shares_omit_zero):
+            out[n] = {"count": fb_counts(emu, post).shares}
         elif n in ("reactions", "likes"):
-            out[n] = _summary_edge(spec, post.reactions, {"viewer_reaction": "NONE"} if n == "reactions" else {})
+            out[n] = _summary_edge(spec, fb_counts(emu, post).reactions,
+                                   {"viewer_reaction": "NONE"} if n == "reactions" else {})
         elif n == "comments":
             visible = [c for c in post.comments if not c.deleted and c.parent_id is None]
             edge = _summary_edge(spec, len(visible), {"order": "ranked", "can_comment": True})

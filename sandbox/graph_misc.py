@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from urllib.parse import urlencode
 
+from sandbox.engagement import fb_counts
 from sandbox.fb_model import ALL_SCOPES, issue_user_token
 from sandbox.graph_common import Ctx, GraphError
 from sandbox.graph_read import page_list
@@ -125,27 +127,33 @@ async def debug_token(ctx: Ctx) -> dict:
 
 # --------------------------------------------------------------------------- insights
 
-def _metric_value(name: str, post: Post | None, page: Page) -> object:
+def _metric_value(emu, name: str, post: Post | None, page: Page) -> object:
     posts = [post] if post else [p for p in page.posts if not p.deleted]
-    views = sum(p.views for p in posts)
-    reactions = sum(p.reactions for p in posts)
+    counts = [fb_counts(emu, p) for p in posts]
+    views = sum(c.views for c in counts)
+    reactions = sum(c.reactions for c in counts)
     if name in ("post_reactions_by_type_total",):
         return {"like": reactions}
     if name == "post_clicks_by_type":
         return {"other clicks": reactions // 2, "link clicks": reactions // 3}
     if "unique" in name:
-        return int(views * 0.7)
+        return sum(c.unique_views for c in counts)
     if "click" in name:
         return reactions // 2
     if "follow" in name:
         return page.followers_count
     if "engagement" in name:
-        return reactions + sum(len(p.comments) for p in posts) + sum(p.shares for p in posts)
+        return reactions + sum(len(p.comments) for p in posts) + sum(c.shares for c in counts)
     return views
 
 
 async def insights(ctx: Ctx, obj, metric_path: str | None = None) -> dict:
-    """GET /{post-id|page-id}/insights: one invalid or deprecated metric fails the whole call."""
+    """GET /{post-id|page-id}/insights: one invalid or deprecated metric fails the whole call.
+
+    Post metrics are lifetime totals (one value, no paging). Page metrics by day cover the
+    ``since``/``until`` window (default: the last two days, at most 90 days) and page like Graph's:
+    ``previous`` and ``next`` are the same query over the window before and after.
+    """
     ctx.require_scope("read_insights")
     cfg, emu = ctx.emu.cfg, ctx.emu
     raw = metric_path or ctx.str("metric") or ""
@@ -169,21 +177,36 @@ async def insights(ctx: Ctx, obj, metric_path: str | None = None) -> dict:
     now = emu.clock.now()
     period = ctx.str("period") or ("lifetime" if is_post else "day")
     data = []
+    since = until = None
+    if not is_post and period != "lifetime":
+        until = _ts(ctx, "until", now)
+        since = _ts(ctx, "since", until - 2 * 86400)
+        if until - since > 90 * 86400:
+            raise GraphError(100, "(#100) There cannot be more than 90 days (7776000 s) between since and until")
     for m in metrics:
-        value = _metric_value(m, obj if is_post else None, page)
-        if is_post or period == "lifetime":
+        value = _metric_value(emu, m, obj if is_post else None, page)
+        if since is None:
             values = [{"value": value}]
         else:
-            until = _ts(ctx, "until", now)
-            since = _ts(ctx, "since", until - 2 * 86400)
-            if until - since > 90 * 86400:
-                raise GraphError(100, "(#100) There cannot be more than 90 days (7776000 s) between since and until")
             days = max(1, int((until - since) // 86400))
             values = [{"value": value if isinstance(value, dict) else value // days,
                        "end_time": fb_time(since + (i + 1) * 86400)} for i in range(days)]
         data.append({"name": m, "period": period, "values": values, "title": m.replace("_", " ").title(),
                      "description": f"Emulated value of {m}", "id": f"{obj.id}/insights/{m}/{period}"})
-    return {"data": data, "paging": {"previous": ctx.self_url, "next": ctx.self_url} if not is_post else {}}
+    if since is None:
+        return {"data": data}
+    span = until - since
+    return {"data": data, "paging": {"previous": _window_url(ctx, since - span, since),
+                                     "next": _window_url(ctx, until, until + span)}}
+
+
+def _window_url(ctx: Ctx, since: float, until: float) -> str:
+    """The same insights query over another since/until window (Graph's time-based paging)."""
+    base = ctx.self_url.split("?", 1)[0]
+    params = {k: v for k, v in ctx.params.items()
+              if k not in ("since", "until") and isinstance(v, str)}
+    params.update(since=str(int(since)), until=str(int(until)))
+    return f"{base}?{urlencode(params)}"
 
 
 def _ts(ctx: Ctx, name: str, default: float) -> float:

@@ -8,6 +8,8 @@ from html import escape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
+from sandbox.engagement import fb_counts, zalo_counts
+
 VN = timezone(timedelta(hours=7))
 MAX_ITEMS = 30
 _CSS = """
@@ -44,6 +46,9 @@ def _post_html(emu, post, now: float) -> str:
         extra.append(f'Liên kết: <a href="{escape(post.link, quote=True)}">{_short(post.link, 120)}</a>')
     if post.photo_ids:
         extra.append(f"{len(post.photo_ids)} ảnh")
+    counts = fb_counts(emu, post)
+    if counts.views:
+        extra.append(f"{counts.views} lượt xem · {counts.reactions} cảm xúc · {counts.shares} chia sẻ")
     comments = sum(1 for c in post.comments if not c.deleted)
     if comments:
         extra.append(f"{comments} bình luận")
@@ -53,7 +58,7 @@ def _post_html(emu, post, now: float) -> str:
             f'<div class="meta">{" · ".join(extra)}</div></div>')
 
 
-def _article_html(a, now: float) -> str:
+def _article_html(emu, a, now: float) -> str:
     if a.removed:
         state = '<span class="tag off">Đã gỡ</span>'
     elif not a.is_processed(now):
@@ -64,7 +69,8 @@ def _article_html(a, now: float) -> str:
         state = '<span class="tag wait">Ẩn</span>'
     return (f'<div class="card">{state} <span class="meta">{escape(_t(a.created))} · {escape(a.id)}</span>'
             f'<h3>{_short(a.title, 150)}</h3><div class="msg">{_short(a.description, 300)}</div>'
-            f'<div class="meta">{a.total_view} lượt xem · {a.total_share} lượt chia sẻ</div></div>')
+            f'<div class="meta">{zalo_counts(emu, a).views} lượt xem · {zalo_counts(emu, a).shares} lượt chia sẻ'
+            f'</div></div>')
 
 
 def render(emu) -> str:
@@ -96,7 +102,7 @@ def render(emu) -> str:
         arts = sorted(oa.articles.values(), key=lambda a: a.seq, reverse=True)
         parts.append(f'<section><h3>{escape(oa.name)}</h3><div class="meta">OA ID {escape(oa.oa_id)} · '
                      f"{len(oa.users)} người theo dõi · {len(arts)} bài viết · {len(oa.broadcasts)} lượt gửi</div>")
-        parts += [_article_html(a, now) for a in arts[:MAX_ITEMS]]
+        parts += [_article_html(emu, a, now) for a in arts[:MAX_ITEMS]]
         for b in reversed(oa.broadcasts[-5:]):
             parts.append(f'<div class="card"><span class="tag ok">Đã gửi broadcast</span> '
                          f'<span class="meta">{escape(_t(b["created"]))}</span> {_short(b["title"], 150)}</div>')

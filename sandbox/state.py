@@ -96,6 +96,8 @@ class Post:
     views: int = 0
     comments: list = field(default_factory=list)  # every comment incl. replies, creation order
     deleted: bool = False
+    # True once views/reactions/shares were pinned (control API, demo); else they grow organically.
+    manual: bool = False
 
     def is_live(self, now: float) -> bool:
         """Published now, or scheduled and the emulator clock has passed the time."""
@@ -212,6 +214,8 @@ class Article:
     video_id: str | None = None
     # Emulator time at which Zalo finishes processing on its own, polled or not; None = only verify.
     ready_at: float | None = None
+    # True once total_view/total_share were pinned (control API, demo); else they grow organically.
+    manual: bool = False
 
     def is_processed(self, now: float) -> bool:
         """Processed (listed by getslice, readable by getdetail) once verified or once ``ready_at`` passed.

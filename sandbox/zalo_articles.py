@@ -6,6 +6,7 @@ import io
 
 from PIL import Image, UnidentifiedImageError
 
+from sandbox.engagement import zalo_counts
 from sandbox.state import Article, ArticleJob
 from sandbox.zalo import ZaloError, ZCtx, invalid
 from sandbox.zalo_model import article_link, ms, now_wall
@@ -112,9 +113,10 @@ def _article(ctx: ZCtx, key: str = "id") -> Article:
     return a
 
 
-def _media(a: Article) -> dict:
+def _media(ctx: ZCtx, a: Article) -> dict:
+    counts = zalo_counts(ctx.emu, a)
     return {"id": a.id, "type": a.type, "title": a.title, "author": a.author, "status": a.status,
-            "total_view": a.total_view, "total_share": a.total_share, "create_date": ms(a.created),
+            "total_view": counts.views, "total_share": counts.shares, "create_date": ms(a.created),
             "update_date": ms(a.updated), "thumb": a.cover.get("photo_url", ""), "link": article_link(a.oa_id, a.id)}
 
 
@@ -125,7 +127,7 @@ async def getslice(ctx: ZCtx) -> dict:
     limit = ctx.count("limit", 10, ctx.emu.cfg.zalo_article_slice_max)
     rows = sorted((a for a in ctx.oa.articles.values() if a.is_processed(now) and not a.removed and a.type == kind),
                   key=lambda a: a.seq, reverse=True)
-    return {"medias": [_media(a) for a in rows[offset:offset + limit]], "total": len(rows)}
+    return {"medias": [_media(ctx, a) for a in rows[offset:offset + limit]], "total": len(rows)}
 
 
 async def getdetail(ctx: ZCtx) -> dict:
@@ -133,7 +135,7 @@ async def getdetail(ctx: ZCtx) -> dict:
     a = _article(ctx)
     if not a.is_processed(ctx.emu.clock.now()):
         raise ZaloError(-214, "Article is being processed")
-    out = _media(a)
+    out = _media(ctx, a)
     out.update(description=a.description, cover=a.cover, body=a.body, comment=a.comment,
                oa_id=a.oa_id, share_url=out["link"])
     if a.video_id:

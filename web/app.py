@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 from fastapi import FastAPI
-from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 
@@ -13,7 +13,7 @@ from common.crypto import CredentialCipher
 from common.settings import Settings, get_settings
 from db.session import make_engine, make_sessionmaker
 from publishers.registry import ClientFactory, PlatformConfig
-from web import errors
+from web import errors, pages
 from web.api import channels, media, opinion, orgs, posts, webhooks
 from web.deps import WebRuntime
 
@@ -33,7 +33,11 @@ def create_app(settings: Settings | None = None, *, clients: object | None = Non
     errors.install(app)
     for module in (orgs, channels, media, posts, opinion, webhooks):
         app.include_router(module.router)
+    for router in pages.routers():
+        app.include_router(router)
     app.mount("/media", StaticFiles(directory=s.media_dir), name="media")
+    app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
+    errors.install_pages(app)
 
     @app.get("/healthz", tags=["hệ thống"])
     def healthz() -> dict:
@@ -41,11 +45,5 @@ def create_app(settings: Settings | None = None, *, clients: object | None = Non
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))
         return {"status": "ok"}
-
-    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def home() -> str:
-        return ("<!doctype html><html lang='vi'><meta charset='utf-8'><title>Loa</title>"
-                "<h1>Loa</h1><p>API lên lịch và đăng bài cho Công đoàn.</p>"
-                "<ul><li><a href='/docs'>Tài liệu API (OpenAPI)</a></li></ul></html>")
 
     return app

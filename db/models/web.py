@@ -24,6 +24,8 @@ class WebSession(Base):
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     user_agent: Mapped[str | None] = mapped_column(String(255))
+    # A one-time message shown on the next page (after a redirect): "Đã duyệt bài #12".
+    flash: Mapped[str | None] = mapped_column(Text)
 
 
 class LoginFailure(Base):

@@ -33,3 +33,33 @@ def auth(factory, world):
             token = issue_token(s, user=s.get(User, getattr(world, who)))
         return {"Authorization": f"Bearer {token}"}
     return make
+
+
+PASSWORD = "mat-khau-thu-nghiem-1"
+
+
+@pytest.fixture
+def login(factory, world, client):
+    """login('editor') → signs the world user in on ``client`` (cookie jar) and returns the page CSRF token.
+
+    Each call replaces the client's session; use separate TestClients for two people at once.
+    """
+    import re
+
+    from domain.accounts import set_password
+
+    def sign_in(who: str, c=None) -> str:
+        c = c or client
+        with session_scope(factory) as s:
+            user = s.get(User, getattr(world, who))
+            if not user.password_hash:
+                set_password(s, user=user, password=PASSWORD)
+            email = user.email
+        form = c.get("/login")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', form.text).group(1)
+        done = c.post("/login", data={"email": email, "password": PASSWORD, "csrf_token": token, "next": "/"},
+                      follow_redirects=False)
+        assert done.status_code == 303, done.text
+        home = c.get("/")
+        return re.search(r'<meta name="csrf-token" content="([^"]+)">', home.text).group(1)
+    return sign_in

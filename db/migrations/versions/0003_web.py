@@ -51,6 +51,7 @@ def upgrade() -> None:
     sa.Column('last_seen_at', db.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('expires_at', db.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('user_agent', sa.String(length=255), nullable=True),
+    sa.Column('flash', sa.Text(), nullable=True),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_web_sessions_user_id_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('token_hash', name=op.f('pk_web_sessions'))
     )
@@ -97,6 +98,9 @@ def upgrade() -> None:
 
     with op.batch_alter_table('items', schema=None) as batch_op:
         batch_op.add_column(sa.Column('hidden_at', db.base.UTCDateTime(timezone=True), nullable=True))
+    with op.batch_alter_table('organisations', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('replies_need_approval', sa.Boolean(), server_default=sa.true(),
+                                      nullable=False))
 
     with op.batch_alter_table('label_corrections', schema=None) as batch_op:
         batch_op.alter_column('item_id',
@@ -115,6 +119,8 @@ def downgrade() -> None:
 
     with op.batch_alter_table('items', schema=None) as batch_op:
         batch_op.drop_column('hidden_at')
+    with op.batch_alter_table('organisations', schema=None) as batch_op:
+        batch_op.drop_column('replies_need_approval')
 
     with op.batch_alter_table('item_notes', schema=None) as batch_op:
         batch_op.alter_column('item_id',
