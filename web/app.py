@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -38,6 +39,14 @@ def create_app(settings: Settings | None = None, *, clients: object | None = Non
     app.mount("/media", StaticFiles(directory=s.media_dir), name="media")
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     errors.install_pages(app)
+
+    @app.middleware("http")
+    async def server_timing(request, call_next):  # noqa: ANN001, ANN202
+        # Server time of every response (browser dev tools show it; bench/web.py reads it).
+        started = time.perf_counter()
+        response = await call_next(request)
+        response.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.1f}"
+        return response
 
     @app.get("/healthz", tags=["hệ thống"])
     def healthz() -> dict:
