@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from contextlib import asynccontextmanager
 import time
 from pathlib import Path
 
@@ -25,7 +26,13 @@ def create_app(settings: Settings | None = None, *, clients: object | None = Non
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     engine = make_engine(s.database_url)
     s.media_dir.mkdir(parents=True, exist_ok=True)
-    app = FastAPI(title="Loa API", version="0.1.0",
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI):  # noqa: ANN202
+        yield
+        engine.dispose()  # close pooled connections when the server (or a test client) stops
+
+    app = FastAPI(title="Loa API", version="0.1.0", lifespan=lifespan,
                   description="Lên lịch, duyệt và đăng bài lên Trang Facebook và Zalo OA của tổ chức Công đoàn.")
     app.state.runtime = WebRuntime(
         factory=make_sessionmaker(engine), cipher=CredentialCipher.from_setting(s.secret_keys.get_secret_value()),
