@@ -10,6 +10,7 @@ COPY scheduler scheduler
 COPY collectors collectors
 COPY classifiers classifiers
 COPY publishers publishers
+COPY platforms platforms
 COPY web web
 COPY sandbox sandbox
 COPY cli cli

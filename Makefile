@@ -3,6 +3,9 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Browser tests drive Debian's Chromium (tests/browser.py installs it with apt when missing): Playwright's
+# own browser downloads are never used, whatever installs or imports it.
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
 .PHONY: run test bench install clean
 
@@ -10,6 +13,7 @@ $(BIN)/python:
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
+# Re-run whenever pyproject.toml changes (new dependencies, test extras such as playwright and schemathesis).
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e ".[test]"
 	touch $(STAMP)
@@ -27,7 +31,8 @@ run: $(STAMP) .env
 	$(BIN)/loa demo
 	$(BIN)/loa run
 
-# Uses the real PostgreSQL and Redis on 127.0.0.1 (CI=true makes a missing server a failure).
+# Uses the real PostgreSQL and Redis on 127.0.0.1 (CI=true makes a missing server a failure); includes the
+# browser journeys in tests/e2e (marker e2e) and the schemathesis fuzzing of the API.
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
@@ -36,6 +41,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/classify.py
 	$(BIN)/python bench/ingest.py --items 100000
 	$(BIN)/python bench/hot_topics.py --seed 1
+	$(BIN)/python bench/digest.py --orgs 500 --weeks 52
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -91,6 +91,11 @@ def seed(settings: Settings) -> Iterator[str]:
         yield (f"  curl -s {settings.public_base_url}/api/items -H 'Authorization: Bearer <mã của theodoi@demo.loa.vn>'")
         yield f"  Tin mới cho nguồn tin cục bộ: POST {sb}/__emu/feed {{\"title\": ..., \"summary\": ...}}"
 
+    # Reporting (issue 5): eight weeks of history, the plan's targets and the leaders' digest address.
+    from cli.demo_reporting import seed_reporting
+
+    yield from seed_reporting(factory, province.id)
+
 
 def _demo_cover(settings: Settings) -> str:
     """Draw a plain cover image for the demo Zalo OA and return its public URL."""

@@ -37,7 +37,23 @@ def run_all(settings: Settings) -> int:
         f"  Sandbox Facebook/Zalo   : http://127.0.0.1:{settings.sandbox_port}/  (xem bài đăng xuất hiện)",
         f"  Hàng đợi dư luận (API)  : http://127.0.0.1:{settings.web_port}/docs#/dư%20luận",
         "  Thư cảnh báo            : var/mail/*.eml",
+        *_digest_lines(settings),
         "",
     ]), flush=True)
     manager.loop()
     return manager.returncode or 0
+
+
+def _digest_lines(settings: Settings) -> list[str]:
+    """How to preview this week's digest of the demo province (issue 5), when the demo exists."""
+    try:
+        from cli.demo_reporting import demo_preview_hint
+        from db.session import make_engine, make_sessionmaker
+
+        hint = demo_preview_hint(make_sessionmaker(make_engine(settings.database_url)))
+    except Exception:  # noqa: BLE001 - a missing or old database must not stop `loa run`
+        return []
+    if hint is None:
+        return []
+    return ["  Thư tổng hợp tuần       : var/mail/*.eml (thứ Hai 07:00); xem trước thư tuần này:",
+            f"      .venv/bin/{hint}"]

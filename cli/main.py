@@ -394,5 +394,15 @@ def publish_target_now(target_id: int) -> None:
     typer.echo(json.dumps({"target_id": target_id, "status": publish(target_id), "at": datetime.now().isoformat()}))
 
 
+
+# --- Reporting (issue 5): weekly digest, plan targets, 6-month/annual reports, post insights ---------
+from cli.reporting import digest_app, insights_app, report, target_app  # noqa: E402
+
+app.add_typer(digest_app, name="digest")
+app.add_typer(target_app, name="target")
+app.add_typer(insights_app, name="insights")
+app.command("report")(report)
+
+
 if __name__ == "__main__":
     app()

@@ -96,6 +96,20 @@ class Settings(BaseSettings):
     # Misinformation/incitement items at or above this risk probability email the on-duty monitors.
     alert_min_risk_score: float = 0.6
 
+    # Reporting (issue 5): post insights, the weekly leadership digest, the 6-month/annual reports.
+    # How often published posts' insights are checked for being due; a post is read hourly on its
+    # first two days, every 6 h in its first week, daily until it is this many days old, then no more.
+    insights_interval_s: float = 600.0
+    insights_max_age_days: float = 30.0
+    # How often beat looks for digests due (each organisation's local weekday and hour) and retries.
+    digest_check_interval_s: float = 300.0
+    # A claimed digest email whose worker vanished for this long is marked "uncertain", not re-sent.
+    digest_send_lease_s: float = 300.0
+    # SMTP tries per recipient and week before the delivery is "failed" (backoff 2, 4, 8, 16 min).
+    digest_max_attempts: int = 5
+    # Where `loa report` writes its files when no --output is given.
+    reports_dir: Path = ROOT / "var" / "reports"
+
     # Port of the local sandbox started by `make run`.
     sandbox_port: int = 8081
     web_port: int = 8000

@@ -39,11 +39,12 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
-def set_password(session: Session, *, user: User, password: str, actor: User | None = None) -> None:
-    """Give ``user`` a new password (audited, never logged)."""
+def set_password(session: Session, *, user: User, password: str, actor: User | None = None,
+                 org_id: int | None = None) -> None:
+    """Give ``user`` a new password (audited under ``org_id`` when given, never logged)."""
     user.password_hash = hash_password(password)
     audit.record(session, entity_type="user", entity_id=user.id, action="password_set",
-                 actor=actor)
+                 actor=actor, org_id=org_id)
 
 
 def _normalise(email: str) -> str:

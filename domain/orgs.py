@@ -43,8 +43,13 @@ def create_org(session: Session, *, name: str, kind: OrgKind, parent_id: int | N
     return org
 
 
-def create_user(session: Session, *, email: str, full_name: str, actor: User | None = None) -> User:
-    """Create a user; e-mail addresses are unique and compared in lower case."""
+def create_user(session: Session, *, email: str, full_name: str, actor: User | None = None,
+                org_id: int | None = None) -> User:
+    """Create a user; e-mail addresses are unique and compared in lower case.
+
+    ``org_id`` (the organisation the user is created for) files the audit entry under it, so that
+    organisation's administrators see it in their audit log.
+    """
     email = (email or "").strip().lower()
     if "@" not in email or len(email) > 255:
         raise InvalidInput("Địa chỉ email không hợp lệ.")
@@ -54,7 +59,7 @@ def create_user(session: Session, *, email: str, full_name: str, actor: User | N
     session.add(user)
     session.flush()
     audit.record(session, entity_type="user", entity_id=user.id, action="create", actor=actor,
-                 to_state="active", data={"email": email})
+                 org_id=org_id, to_state="active", data={"email": email})
     return user
 
 

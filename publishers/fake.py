@@ -112,3 +112,76 @@ class FakeClientFactory:
     def zalo_auth(self) -> FakeAuth:
         """The fake refresher."""
         return FakeAuth(self.state)
+
+
+# --- Engager fake (replies and hiding; publishers.engage) ------------------------------------------
+
+@dataclass
+class FakeEngagement:
+    """What the fake engager did: replies sent, comments hidden, and a script of errors per call."""
+
+    replies: list[tuple[str, str, str]] = field(default_factory=list)  # (target id, text, reply id)
+    hidden: dict[str, bool] = field(default_factory=dict)
+    calls: int = 0
+    script: list = field(default_factory=list)  # PlatformError to raise, or ("apply_then", error)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    on_reply: Callable[[], None] | None = None
+
+
+class FakeEngager:
+    """Implements publishers.engage.Engager over a FakeEngagement."""
+
+    def __init__(self, state: FakeEngagement, external_id: str, platform: str = "facebook_page") -> None:
+        self.state = state
+        self.external_id = external_id
+        self.platform = platform
+
+    def _step(self):  # noqa: ANN202
+        with self.state.lock:
+            self.state.calls += 1
+            return self.state.script.pop(0) if self.state.script else None
+
+    def reply(self, target, text: str):  # noqa: ANN001, ANN201
+        """Record the reply unless the script says otherwise."""
+        from publishers.engage import ReplyResult
+
+        step = self._step()
+        if self.state.on_reply:
+            self.state.on_reply()
+        apply = not isinstance(step, PlatformError)
+        if isinstance(step, tuple) and step[0] == "apply_then":
+            step = step[1]
+        reply_id = f"{target.external_id}_r{len(self.state.replies) + 1}"
+        if apply:
+            with self.state.lock:
+                self.state.replies.append((target.external_id, text, reply_id))
+        if step is not None:
+            raise step
+        return ReplyResult(external_id=reply_id)
+
+    def find_reply(self, target, text: str, *, since: datetime):  # noqa: ANN001, ANN201
+        """A recorded reply with the same target and text."""
+        from publishers.engage import ReplyResult
+
+        for target_id, stored, reply_id in self.state.replies:
+            if target_id == target.external_id and stored == text:
+                return ReplyResult(external_id=reply_id)
+        return None
+
+    def set_hidden(self, target, hidden: bool) -> None:  # noqa: ANN001
+        """Record the hidden flag unless the script says otherwise."""
+        step = self._step()
+        if step is not None:
+            raise step[1] if isinstance(step, tuple) else step
+        self.state.hidden[target.external_id] = hidden
+
+
+def _fake_engager(self: FakeClientFactory, platform: str, external_id: str, credentials: dict, *,
+                  author_key=None) -> FakeEngager:  # noqa: ANN001
+    """A fake engager bound to the factory's engagement state."""
+    if not hasattr(self, "engagement"):
+        self.engagement = FakeEngagement()
+    return FakeEngager(self.engagement, external_id, platform)
+
+
+FakeClientFactory.engager = _fake_engager

@@ -63,6 +63,12 @@ class ClientFactory:
         """A ChannelProbe for checking a token when a channel is connected."""
         return self._client(platform, external_id, credentials, name="")
 
+    def engager(self, platform: str, external_id: str, credentials: dict, *, author_key=None):  # noqa: ANN001, ANN201
+        """An Engager (replies, hiding comments; publishers.engage) for one channel."""
+        from publishers.engage_registry import build_engager
+
+        return build_engager(self, platform, external_id, credentials, author_key=author_key)
+
     def zalo_auth(self):  # noqa: ANN201
         """The Zalo OAuth client used to refresh OA tokens."""
         from publishers.zalo import ZaloAuthClient

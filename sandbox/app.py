@@ -14,6 +14,7 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
 from sandbox import control, feeds, page, zalo_oauth
+from sandbox import control_engage
 from sandbox.emulator import Emulator
 from sandbox.graph import graph_entry
 from sandbox.zalo import zalo_entry
@@ -49,6 +50,7 @@ def create_app(config: dict | None = None, *, seed: int | None = None, demo: boo
         Route("/zalo/oauth/v4/oa/permission", zalo_oauth.permission, methods=["GET"]),
         Route("/zalo/oauth/v4/oa/permission/grant", zalo_oauth.permission_grant, methods=["GET"]),
         *control.ROUTES,
+        *control_engage.ROUTES,
         *feeds.ROUTES,
     ]
     app = Starlette(routes=routes, lifespan=lifespan)

@@ -63,3 +63,28 @@ app.conf.update(
 def _fresh_runtime_after_fork(**_kwargs) -> None:  # noqa: ANN003
     """A forked child must not reuse its parent's database connections."""
     reset_runtime()
+
+
+# --- Replies to collected items: the tick runs with the control tasks, sending on the publish queue ---
+app.conf.task_routes = {"replies.dispatch": {"queue": "loa.control"}, "replies.*": {"queue": "loa.publish"},
+                        **app.conf.task_routes}
+app.conf.beat_schedule = {**app.conf.beat_schedule,
+                          "dispatch-replies": {"task": "replies.dispatch", "schedule": 10.0,
+                                               "options": {"expires": 10.0}}}
+
+
+# --- Reporting (issue 5): insights pulls and weekly digests ------------------------------------
+app.conf.task_routes = {
+    **app.conf.task_routes,
+    "insights.pull_due": {"queue": "loa.control"},
+    "insights.*": {"queue": "loa.monitor"},
+    "digest.send_due": {"queue": "loa.control"},
+    "digest.*": {"queue": "loa.monitor"},
+}
+app.conf.beat_schedule = {
+    **app.conf.beat_schedule,
+    "insights-due": {"task": "insights.pull_due", "schedule": settings.insights_interval_s,
+                     "options": {"expires": settings.insights_interval_s}},
+    "digest-due": {"task": "digest.send_due", "schedule": settings.digest_check_interval_s,
+                   "options": {"expires": settings.digest_check_interval_s}},
+}

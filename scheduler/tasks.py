@@ -101,3 +101,67 @@ def hot_topics_task() -> dict:
 def send_alerts_task() -> dict:
     """Email pending alerts to on-duty monitors (throttled, retried)."""
     return _monitoring().send_alerts()
+
+
+# --- Replies to collected items (spokesperson rule: only approved replies are ever sent) -----------
+
+@app.task(name="replies.dispatch", ignore_result=True)
+def dispatch_replies_task() -> int:
+    """Enqueue one send per approved reply whose backoff has passed (the send claims it first)."""
+    from scheduler import replies
+
+    due = replies.due_replies(replies.context_from_runtime())
+    for reply_id in due:
+        send_reply_task.delay(reply_id)
+    return len(due)
+
+
+@app.task(name="replies.send", ignore_result=True)
+def send_reply_task(reply_id: int) -> str:
+    """Send one approved reply exactly once (a duplicate message finds it already claimed)."""
+    from scheduler import replies
+
+    return replies.send_reply(replies.context_from_runtime(), reply_id)
+
+
+# --- Reporting (issue 5): post insights and weekly leadership digests ------------------------------
+# Reading insights waits on the network and drawing charts takes CPU: both run on loa.monitor, so
+# publishing never waits behind them; the beat ticks that hand the work out are light (loa.control).
+
+def _reporting():  # noqa: ANN202
+    """Imported on first use: publishing workers never load matplotlib."""
+    from scheduler import reporting
+
+    return reporting
+
+
+@app.task(name="insights.pull_due", ignore_result=True)
+def pull_due_insights_task() -> dict:
+    """Enrol newly published posts and send one reading task per channel with due posts (leased)."""
+    claimed = _reporting().claim_due_insights()
+    for channel_id, target_ids in claimed.items():
+        pull_channel_insights_task.delay(channel_id, target_ids)
+    return {"channels": len(claimed), "posts": sum(len(v) for v in claimed.values())}
+
+
+@app.task(name="insights.pull_channel", ignore_result=True, acks_late=True)
+def pull_channel_insights_task(channel_id: int, target_ids: list[int]) -> dict:
+    """Read the claimed posts of one channel (idempotent: a repeat only adds a reading)."""
+    return _reporting().pull_channel_insights(channel_id, target_ids)
+
+
+@app.task(name="digest.send_due", ignore_result=True)
+def send_due_digests_task() -> int:
+    """Find organisations whose weekly digest is due (or due a retry) and send one task each."""
+    due = _reporting().due_digests()
+    for org_id, week in due:
+        send_digest_task.delay(org_id, week)
+    return len(due)
+
+
+# Not acks_late: a redelivered message would be harmless (every copy is claimed before sending), but
+# a worker killed mid-send must leave its claim to expire as "uncertain", not race a second worker.
+@app.task(name="digest.send", ignore_result=True)
+def send_digest_task(org_id: int, week: str) -> dict:
+    """Render one organisation's digest and send each recipient's copy once."""
+    return _reporting().send_digest(org_id, week)

@@ -37,3 +37,17 @@ def test_docker_compose_config_validates():
            "LOA_AUTHOR_SALT": "s"}
     result = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+def test_image_ships_every_package_and_the_web_assets():
+    """The Dockerfile copies each package pyproject installs, and the wheel carries templates and assets."""
+    import re
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    packages = {p.rstrip("*") for p in project["tool"]["setuptools"]["packages"]["find"]["include"]}
+    copied = set(re.findall(r"^COPY (\w+) \1$", (ROOT / "Dockerfile").read_text(), flags=re.M))
+    assert packages <= copied, f"missing from the Dockerfile: {sorted(packages - copied)}"
+    data = project["tool"]["setuptools"]["package-data"]
+    assert "templates/*.html" in data["web"] and "static/*" in data["web"]
+    assert (ROOT / "web" / "templates" / "base.html").exists() and (ROOT / "web" / "static" / "loa.css").exists()

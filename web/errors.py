@@ -45,6 +45,38 @@ HTTP_MESSAGES = {401: "Cần đăng nhập (thiếu hoặc sai mã truy cập AP
                  405: "Phương thức không được hỗ trợ.", 413: "Dữ liệu gửi lên quá lớn."}
 
 
+ERROR_DESCRIPTIONS = {
+    400: "Yêu cầu không thực hiện được (nền tảng từ chối, mã truy cập hết hạn...)",
+    401: "Thiếu hoặc sai mã truy cập API",
+    403: "Không có quyền (hoặc chữ ký webhook không hợp lệ)",
+    404: "Không tìm thấy (hoặc thuộc tổ chức khác)",
+    409: "Trạng thái hiện tại không cho phép, hoặc dữ liệu bị trùng",
+    413: "Dữ liệu gửi lên quá lớn",
+    422: "Dữ liệu không hợp lệ",
+    502: "Nền tảng (Facebook/Zalo) trả lỗi",
+}
+
+
+def error_responses(*codes: int, json_only: bool = False) -> dict:
+    """OpenAPI ``responses=`` for these error statuses, all with the ErrorBody shape.
+
+    ``json_only`` spells the JSON content out instead of naming the model: FastAPI would otherwise declare the
+    errors of a plain-text route (the webhook handshake) as text/plain, while they are always JSON.
+    """
+    from web.schemas import ErrorBody
+
+    if json_only:
+        schema = ErrorBody.model_json_schema(ref_template="#/components/schemas/{model}")
+        schema["properties"]["error"] = schema.pop("$defs")["ErrorDetail"]
+        return {code: {"description": ERROR_DESCRIPTIONS[code], "content": {"application/json": {"schema": schema}}}
+                for code in codes}
+    return {code: {"model": ErrorBody, "description": ERROR_DESCRIPTIONS[code]} for code in codes}
+
+
+# What any bearer-token API route may answer besides success (see STATUS and the handlers below).
+API_ERRORS = error_responses(400, 401, 403, 404, 409, 422)
+
+
 def body(code: str, message: str, **extra: object) -> dict:
     """The JSON shape of every error."""
     return {"error": {"code": code, "message": message, **extra}}

@@ -251,3 +251,17 @@ class Page(BaseModel):
 
 
 OrderField = Literal["created_at", "scheduled_at"]
+
+
+class ErrorDetail(BaseModel):
+    """What went wrong, in Vietnamese; ``fields`` lists invalid input, some errors add the ids concerned."""
+
+    model_config = ConfigDict(extra="allow")
+    code: str
+    message: str
+
+
+class ErrorBody(BaseModel):
+    """The body of every 4xx/5xx answer of the API."""
+
+    error: ErrorDetail

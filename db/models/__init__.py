@@ -22,6 +22,8 @@ from db.models.monitoring import (Alert, ChannelCursor, Cluster, ClusterBand, Fe
 from db.models.orgs import ApiToken, Membership, Organisation, User
 from db.models.posts import Media, Post, PostChannel, PostMedia, PostShare, PostTarget, PublishAttempt
 from db.models.web import ItemReply, LoginFailure, OrgEvent, ReplyStatus, WebSession
+from db.models.reporting import (DigestDelivery, DigestRecipient, DigestSettings, DigestStatus, PlanTarget,
+                                 PostMetric, PostMetricSnapshot, TargetKind)
 
 __all__ = [
     "Alert", "AlertKind", "AlertStatus", "ChannelCursor", "Cluster", "ClusterBand", "Feed", "HotTopic", "HotTopicPoint",
@@ -30,4 +32,6 @@ __all__ = [
     "Membership", "Notification", "OrgKind", "Organisation", "Platform", "Post", "PostChannel", "PostMedia",
     "PostShare", "PostStatus", "PostTarget", "PublishAttempt", "Role", "ScheduleKind", "TargetStatus", "User",
     "ItemReply", "LoginFailure", "OrgEvent", "ReplyStatus", "WebSession",
+    "DigestDelivery", "DigestRecipient", "DigestSettings", "DigestStatus", "PlanTarget", "PostMetric",
+    "PostMetricSnapshot", "TargetKind",
 ]

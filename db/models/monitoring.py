@@ -80,6 +80,9 @@ class Item(Base):
     __table_args__ = (
         UniqueConstraint("source", "external_id"),
         Index("ix_items_queue", "org_id", "flagged", "review_status", "risk_score"),
+        # Newest-first queue pages; on PostgreSQL migration 0003 also adds a pg_trgm GIN index on
+        # `text` (ix_items_text_trgm) so the queue's text search (ILIKE '%…%') does not scan every item.
+        Index("ix_items_queue_time", "org_id", "flagged", "review_status", "created_at"),
         Index("ix_items_unclassified", "classified_at", "id"),
     )
 

@@ -10,9 +10,10 @@ from common.errors import InvalidInput, NotFound
 from db.models import Channel, Role, User
 from domain import access, channels
 from web.deps import WebRuntime, current_user, db, runtime
+from web.errors import API_ERRORS, error_responses
 from web.schemas import ChannelCreate, ChannelRead, ChannelStatusUpdate, CredentialsUpdate, Slot
 
-router = APIRouter(prefix="/api", tags=["kênh"])
+router = APIRouter(prefix="/api", tags=["kênh"], responses=API_ERRORS | error_responses(502))
 
 
 def visible_channel(session: Session, user: User, channel_id: int) -> Channel:

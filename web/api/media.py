@@ -9,9 +9,10 @@ from db.models import Media, Role, User
 from domain import access
 from domain.media import store_photo
 from web.deps import WebRuntime, current_user, db, runtime
+from web.errors import API_ERRORS, error_responses
 from web.schemas import MediaRead
 
-router = APIRouter(prefix="/api", tags=["ảnh"])
+router = APIRouter(prefix="/api", tags=["ảnh"], responses=API_ERRORS | error_responses(413))
 
 
 @router.post("/orgs/{org_id}/media", response_model=MediaRead, status_code=201)

@@ -18,9 +18,10 @@ from domain import access, audit, opinion
 from collectors.feed_fetch import is_internal_host
 from domain.scheduling import to_utc
 from web.deps import WebRuntime, current_user, db, runtime
+from web.errors import API_ERRORS
 from web.schemas import AuditRead, Strict
 
-router = APIRouter(prefix="/api", tags=["dư luận"])
+router = APIRouter(prefix="/api", tags=["dư luận"], responses=API_ERRORS)
 
 
 # --- Bodies ---------------------------------------------------------------------------------------

@@ -12,9 +12,10 @@ from common.errors import InvalidInput
 from db.models import Campaign, Notification, Organisation, Role, User
 from domain import access, audit, orgs
 from web.deps import current_user, db
+from web.errors import API_ERRORS
 from web.schemas import CampaignCreate, CampaignRead, MemberCreate, NotificationRead, OrgCreate, OrgRead, UserRead
 
-router = APIRouter(prefix="/api", tags=["tổ chức"])
+router = APIRouter(prefix="/api", tags=["tổ chức"], responses=API_ERRORS)
 
 
 @router.get("/me")

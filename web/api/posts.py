@@ -15,6 +15,7 @@ from domain.scheduling import to_utc
 from scheduler.due import list_due
 from web.api.convert import local, post_read
 from web.deps import WebRuntime, current_user, db, runtime
+from web.errors import API_ERRORS
 from web.schemas import (
     AdoptIn,
     ApproveIn,
@@ -29,7 +30,7 @@ from web.schemas import (
     ShareRead,
 )
 
-router = APIRouter(prefix="/api", tags=["bài viết"])
+router = APIRouter(prefix="/api", tags=["bài viết"], responses=API_ERRORS)
 
 
 def to_schedule(body: ScheduleIn | None) -> Schedule | None:

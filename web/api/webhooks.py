@@ -22,9 +22,10 @@ from collectors.ingest import Origin, store
 from db.models import Channel, Platform
 from domain import channels as channel_service
 from web.deps import WebRuntime, db, runtime
+from web.errors import error_responses
 
 logger = logging.getLogger(__name__)
-router = APIRouter(prefix="/webhooks", tags=["webhook"])
+router = APIRouter(prefix="/webhooks", tags=["webhook"], responses=error_responses(400, 403, 409, 413, json_only=True))
 
 
 async def _body(request: Request, rt: WebRuntime) -> bytes:

@@ -10,6 +10,17 @@ from importlib import import_module
 MODULES = [
     "web.pages.auth",
     "web.pages.home",
+    "web.pages.review_replies",  # before web.pages.review: /review/replies is not an item id
+    "web.pages.review",
+    "web.pages.hot_topics",
+    "web.pages.calendar",
+    "web.pages.compose",
+    "web.pages.bulk",
+    "web.pages.admin",
+    "web.pages.approvals",
+    "web.pages.post_page",
+    "web.pages.library",
+    "web.pages.channels",
 ]
 
 

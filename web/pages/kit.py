@@ -9,6 +9,7 @@ Errors a person can fix are shown on the page (``ServiceError.message_vi``), nev
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -55,6 +56,21 @@ templates.env.filters["dt"] = _fmt_dt
 templates.env.filters["d"] = _fmt_date
 templates.env.filters["vi"] = vi
 templates.env.globals["WEEKDAYS_VI"] = WEEKDAYS_VI
+
+# Macros of a template imported without ``with context`` ({% import "_macros.html" as m %}) cannot see the
+# render's variables: m.csrf() printed an empty token and every such form was refused by a real browser.
+# The token of the page being rendered is therefore also a global that reads it from this ContextVar.
+_rendering_csrf: ContextVar[str] = ContextVar("rendering_csrf", default="")
+
+
+class _RenderingCsrf:
+    """``{{ csrf_token }}`` where the render's own variable is out of reach (imported macros)."""
+
+    def __str__(self) -> str:
+        return _rendering_csrf.get()
+
+
+templates.env.globals["csrf_token"] = _RenderingCsrf()
 
 
 @dataclass
@@ -127,9 +143,14 @@ def render(request: Request, template: str, viewer: Viewer | None = None, *, sta
     if viewer is not None and viewer.web_session.flash:
         flash, viewer.web_session.flash = viewer.web_session.flash, None
         viewer.session.commit()
-    return templates.TemplateResponse(request, template, {
-        "viewer": viewer, "csrf_token": viewer.csrf_token if viewer else context.pop("csrf_token", ""),
-        "flash": flash, "Role": Role, "path": request.url.path, **context}, status_code=status_code)
+    csrf_token = viewer.csrf_token if viewer else str(context.pop("csrf_token", ""))
+    reset = _rendering_csrf.set(csrf_token)
+    try:  # Starlette renders the template right here, inside the response's constructor
+        return templates.TemplateResponse(request, template, {
+            "viewer": viewer, "csrf_token": csrf_token, "flash": flash, "Role": Role, "path": request.url.path,
+            **context}, status_code=status_code)
+    finally:
+        _rendering_csrf.reset(reset)
 
 
 def redirect(url: str, viewer: Viewer | None = None, flash: str | None = None) -> RedirectResponse:

@@ -98,6 +98,12 @@ def upgrade() -> None:
 
     with op.batch_alter_table('items', schema=None) as batch_op:
         batch_op.add_column(sa.Column('hidden_at', db.base.UTCDateTime(timezone=True), nullable=True))
+        batch_op.create_index('ix_items_queue_time', ['org_id', 'flagged', 'review_status', 'created_at'],
+                              unique=False)
+    if op.get_bind().dialect.name == 'postgresql':
+        # Text search in the review queue (ILIKE '%…%') uses trigrams; pg_trgm is a trusted extension.
+        op.execute('CREATE EXTENSION IF NOT EXISTS pg_trgm')
+        op.execute('CREATE INDEX ix_items_text_trgm ON items USING gin (text gin_trgm_ops)')
     with op.batch_alter_table('organisations', schema=None) as batch_op:
         batch_op.add_column(sa.Column('replies_need_approval', sa.Boolean(), server_default=sa.true(),
                                       nullable=False))
@@ -117,7 +123,10 @@ def downgrade() -> None:
                type_=sa.INTEGER(),
                existing_nullable=True)
 
+    if op.get_bind().dialect.name == 'postgresql':
+        op.execute('DROP INDEX IF EXISTS ix_items_text_trgm')
     with op.batch_alter_table('items', schema=None) as batch_op:
+        batch_op.drop_index('ix_items_queue_time')
         batch_op.drop_column('hidden_at')
     with op.batch_alter_table('organisations', schema=None) as batch_op:
         batch_op.drop_column('replies_need_approval')
