@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import random
 import re
@@ -176,7 +177,7 @@ def server_ms(response) -> float:  # noqa: ANN001
 def review_urls(rng: random.Random, n: int, org_ids: list[int]) -> list[str]:
     urls = []
     for _ in range(n):
-        params = {"sort": rng.choice(["risk", "newest"]), "page": rng.choice([1, 1, 1, 2, 3, 5])}
+        params = {"sort": rng.choice(["risk", "time"]), "page": rng.choice([1, 1, 1, 2, 3, 5])}
         if rng.random() < 0.7:
             params["status"] = "new"
         if rng.random() < 0.4:
@@ -250,7 +251,9 @@ def main() -> None:
 
         settings = Settings(database_url=url, secret_keys=SecretStr(generate_key()), media_dir=ROOT / "var" / "bench-media",
                             _env_file=None)
-        with TestClient(create_app(settings, clients=FakeClientFactory())) as client:
+        app = create_app(settings, clients=FakeClientFactory())
+        logging.getLogger("httpx").setLevel(logging.WARNING)  # one INFO line per request otherwise
+        with TestClient(app) as client:
             sign_in(client)
             log(f"{args.requests} review-queue requests")
             review = measure(client, review_urls(rng, args.requests, org_ids))

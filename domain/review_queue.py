@@ -5,9 +5,11 @@ changes for the web page's latency goal:
 
 - the total is counted only up to ``count_cap`` (the page says "hơn 1.000 mục"), never COUNT(*)
   over every flagged item on each page view;
-- on PostgreSQL, "riskiest first" reads each (organisation, status) slice from ``ix_items_queue``
-  (org_id, flagged, review_status, risk_score) in index order through a LATERAL join and merges
-  the slices, instead of sorting every matching row;
+- "riskiest first" walks ``ix_items_flagged_risk`` (flagged, risk_score, created_at, id) in order and
+  "newest first" ``ix_items_flagged_time`` (flagged, created_at, id), filtering by organisation on the way, so a provincial desk
+  over hundreds of unions reads a few hundred index entries, never sorts every flagged item; a small
+  desk (one union) is answered from ``ix_items_queue`` / ``ix_items_queue_time`` instead: the planner
+  picks by selectivity;
 - only ids are paged; the rows are then loaded by primary key.
 """
 
@@ -15,22 +17,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Integer, String, and_, column, func, or_, select, text as sql_text, true, values
+from sqlalchemy import and_, func, or_, select, text as sql_text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from classifiers.labels import HEADS
 from common.errors import InvalidInput
-from db.models import Item, ReviewStatus
+from db.models import Item
 from domain.opinion import QueueFilter, desk_org_ids
 
 COUNT_CAP = 1000
-# Searching inside the text has no index (a pg_trgm GIN index on items.text would give one):
-# on PostgreSQL it gets this long, then the page asks to narrow the search instead of hanging.
+# Counting matches for the "N mục" line gets this long on PostgreSQL; past it the page says
+# "ít nhất N mục" (N = what is known from the pages seen) rather than keep the monitor waiting.
+COUNT_BUDGET_MS = 60
+# Searching inside the text uses the pg_trgm GIN index (ix_items_text_trgm, migration 0003); a
+# pattern too short or too common for it to help gets this long, then the page asks to narrow the search.
 SEARCH_TIMEOUT_MS = 1500
-# Above this many (organisation, status) slices the plain query is used (a province with
-# hundreds of grassroots unions and "every status" would make the merge itself the cost).
-MAX_SLICES = 600
 
 
 @dataclass(frozen=True)
@@ -79,9 +81,12 @@ def conditions(f: QueueFilter, orgs: set[int], text: str | None = None) -> list:
 
 
 def queue_page(session: Session, user, f: QueueFilter, *, page: int = 1, per_page: int = 50,  # noqa: ANN001
-               text: str | None = None, count_cap: int = COUNT_CAP) -> QueuePage:
-    """Items for the desk, filtered and sorted; other organisations' items never appear."""
-    orgs = desk_org_ids(session, user)
+               text: str | None = None, count_cap: int = COUNT_CAP, desk: set[int] | None = None) -> QueuePage:
+    """Items for the desk, filtered and sorted; other organisations' items never appear.
+
+    ``desk`` is ``desk_org_ids(session, user)`` when the caller already has it.
+    """
+    orgs = set(desk) if desk is not None else desk_org_ids(session, user)
     if f.org_id is not None:
         orgs &= {f.org_id}
     if not orgs:
@@ -106,34 +111,37 @@ def _page(session: Session, f: QueueFilter, orgs: set[int], *, page: int, per_pa
           count_cap: int, pg: bool) -> QueuePage:
     offset = (max(page, 1) - 1) * per_page
     conds = conditions(f, orgs, text)
-    statuses = [f.status] if f.status else list(ReviewStatus)
-    if pg and f.sort == "risk" and f.flagged_only and len(orgs) * len(statuses) <= MAX_SLICES:
-        ids = _riskiest_ids(session, conds, orgs, statuses, offset=offset, limit=per_page + 1)
-    else:
-        order = ((Item.risk_score.desc(), Item.created_at.desc(), Item.id.desc()) if f.sort == "risk"
-                 else (Item.created_at.desc(), Item.id.desc()))
-        ids = list(session.scalars(select(Item.id).where(*conds).order_by(*order).offset(offset)
-                                   .limit(per_page + 1)))
+    order = ((Item.risk_score.desc(), Item.created_at.desc(), Item.id.desc()) if f.sort == "risk"
+             else (Item.created_at.desc(), Item.id.desc()))
+    ids = list(session.scalars(select(Item.id).where(*conds).order_by(*order).offset(offset).limit(per_page + 1)))
     has_next = len(ids) > per_page
     ids = ids[:per_page]
     rows = {i.id: i for i in session.scalars(select(Item).where(Item.id.in_(ids)))} if ids else {}
+    known = offset + len(ids) + (1 if has_next else 0)  # at least this many match
     if has_next or (offset and not ids):
-        counted = session.scalar(select(func.count()).select_from(
-            select(Item.id).where(*conds).limit(count_cap + 1).subquery())) or 0
+        counted = _count(session, conds, count_cap=count_cap, pg=pg)
+        if counted is None:  # over the time budget: say what is known
+            return QueuePage([rows[i] for i in ids if i in rows], known, True, has_next)
     else:  # the last page: the total is known without counting
         counted = offset + len(ids)
-    return QueuePage([rows[i] for i in ids if i in rows], min(counted, count_cap), counted > count_cap, has_next)
+    capped = counted > count_cap
+    return QueuePage([rows[i] for i in ids if i in rows], count_cap if capped else counted, capped, has_next)
 
 
-def _riskiest_ids(session: Session, conds: list, orgs: set[int], statuses: list[ReviewStatus], *,
-                  offset: int, limit: int) -> list[int]:
-    """Merge per-(organisation, status) top slices read in ``ix_items_queue`` order."""
-    want = offset + limit
-    slices = values(column("o", Integer), column("s", String), name="slices").data(
-        [(o, s.value) for o in sorted(orgs) for s in statuses])
-    top = (select(Item.id, Item.risk_score, Item.created_at)
-           .where(Item.org_id == slices.c.o, Item.flagged.is_(True), Item.review_status == slices.c.s, *conds)
-           .order_by(Item.risk_score.desc(), Item.created_at.desc(), Item.id.desc()).limit(want).lateral("top"))
-    stmt = (select(top.c.id).select_from(slices).join(top, true())
-            .order_by(top.c.risk_score.desc(), top.c.created_at.desc(), top.c.id.desc()).offset(offset).limit(limit))
-    return list(session.scalars(stmt))
+def _count(session: Session, conds: list, *, count_cap: int, pg: bool) -> int | None:
+    """Matches up to ``count_cap`` + 1, or None when PostgreSQL needs longer than COUNT_BUDGET_MS."""
+    stmt = select(func.count()).select_from(select(Item.id).where(*conds).limit(count_cap + 1).subquery())
+    if not pg:
+        return session.scalar(stmt) or 0
+    savepoint = session.begin_nested()  # a cancelled statement only rolls back to here (and its SET LOCAL)
+    try:
+        session.execute(sql_text(f"SET LOCAL statement_timeout = {COUNT_BUDGET_MS}"))
+        counted = session.scalar(stmt) or 0
+    except OperationalError as exc:
+        savepoint.rollback()
+        if getattr(exc.orig, "sqlstate", None) != "57014":  # query_canceled
+            raise
+        return None
+    session.execute(sql_text("SET LOCAL statement_timeout = 0"))
+    savepoint.commit()
+    return counted

@@ -83,6 +83,9 @@ class Item(Base):
         # Newest-first queue pages; on PostgreSQL migration 0003 also adds a pg_trgm GIN index on
         # `text` (ix_items_text_trgm) so the queue's text search (ILIKE '%…%') does not scan every item.
         Index("ix_items_queue_time", "org_id", "flagged", "review_status", "created_at"),
+        # Riskiest-first pages of a desk spanning many organisations: walked in order, filtered by org.
+        Index("ix_items_flagged_risk", "flagged", "risk_score", "created_at", "id"),
+        Index("ix_items_flagged_time", "flagged", "created_at", "id"),  # … and newest-first pages
         Index("ix_items_unclassified", "classified_at", "id"),
     )
 

@@ -21,6 +21,7 @@ MODULES = [
     "web.pages.post_page",
     "web.pages.library",
     "web.pages.channels",
+    "web.pages.reports",
 ]
 
 

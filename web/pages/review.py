@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 
 from fastapi import Depends, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from classifiers.labels import HEAD_NAMES_VI, HEADS, LABEL_NAMES_VI
 from common.errors import InvalidInput, NotFound, ServiceError
@@ -114,11 +114,14 @@ def review_queue(request: Request, org: str = "", source: str = "", risk: str = 
                 date_to=local_day(date_to, rt(request).timezone, end=True),
                 sort="time" if sort == "time" else "risk")
             result = queue_page(s, user, f, page=max(1, min(page, 10_000)), per_page=PER_PAGE,
-                                text=filters["q"] or None)
+                                text=filters["q"] or None, desk=desk)
         except ServiceError as exc:
             error = exc.message_vi
     items = result.items if result else []
-    orgs = {o.id: o for o in s.scalars(select(Organisation).where(Organisation.id.in_(desk)))} if desk else {}
+    # Light rows (id, name, path, depth) in tree order: a province desk lists hundreds of unions.
+    orgs = {o.id: o for o in s.execute(select(Organisation.id, Organisation.name, Organisation.path,
+                                              Organisation.depth).where(Organisation.id.in_(desk))
+                                       .order_by(Organisation.path))} if desk else {}
     spread = _spreads(s, items)
     users = _users(s, {i.assignee_id for i in items if i.assignee_id})
     query = urlencode({k: val for k, val in filters.items() if val})
@@ -146,11 +149,19 @@ def _desk_people(s, org_ids: set[int] | list[int]) -> list[User]:  # noqa: ANN00
     """Monitors and admins holding a role in (or above) these organisations: who can be assigned."""
     if not org_ids:
         return []
-    paths = list(s.scalars(select(Organisation.path).where(Organisation.id.in_(org_ids))))
-    ancestors = {int(p) for path in paths for p in path.strip("/").split("/") if p}
+    # The desk is whole subtrees: its roots' paths cover every organisation in it, and the roots'
+    # ancestors are read off those paths (a few ids, however many unions the desk spans).
+    paths = sorted(s.scalars(select(Organisation.path).where(Organisation.id.in_(org_ids))))
+    roots: list[str] = []
+    for path in paths:
+        if not any(path.startswith(r) for r in roots):
+            roots.append(path)
+    above = {int(p) for r in roots for p in r.strip("/").split("/") if p}
+    in_desk = or_(*(Organisation.path.startswith(r) for r in roots), Organisation.id.in_(above))
     return list(s.scalars(select(User).join(Membership, Membership.user_id == User.id)
-                          .where(Membership.org_id.in_(ancestors), Membership.role.in_(opinion.DESK_ROLES),
-                                 User.is_active.is_(True)).distinct().order_by(User.email)))
+                          .join(Organisation, Organisation.id == Membership.org_id)
+                          .where(in_desk, Membership.role.in_(opinion.DESK_ROLES), User.is_active.is_(True))
+                          .distinct().order_by(User.email)))
 
 
 # --- an item -------------------------------------------------------------------------------------

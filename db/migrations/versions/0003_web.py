@@ -100,6 +100,8 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('hidden_at', db.base.UTCDateTime(timezone=True), nullable=True))
         batch_op.create_index('ix_items_queue_time', ['org_id', 'flagged', 'review_status', 'created_at'],
                               unique=False)
+        batch_op.create_index('ix_items_flagged_risk', ['flagged', 'risk_score', 'created_at', 'id'], unique=False)
+        batch_op.create_index('ix_items_flagged_time', ['flagged', 'created_at', 'id'], unique=False)
     if op.get_bind().dialect.name == 'postgresql':
         # Text search in the review queue (ILIKE '%…%') uses trigrams; pg_trgm is a trusted extension.
         op.execute('CREATE EXTENSION IF NOT EXISTS pg_trgm')
@@ -126,6 +128,8 @@ def downgrade() -> None:
     if op.get_bind().dialect.name == 'postgresql':
         op.execute('DROP INDEX IF EXISTS ix_items_text_trgm')
     with op.batch_alter_table('items', schema=None) as batch_op:
+        batch_op.drop_index('ix_items_flagged_time')
+        batch_op.drop_index('ix_items_flagged_risk')
         batch_op.drop_index('ix_items_queue_time')
         batch_op.drop_column('hidden_at')
     with op.batch_alter_table('organisations', schema=None) as batch_op:
