@@ -42,6 +42,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/ingest.py --items 100000
 	$(BIN)/python bench/hot_topics.py --seed 1
 	$(BIN)/python bench/digest.py --orgs 500 --weeks 52
+	$(BIN)/python bench/web.py --items 1000000 --posts 50000
 
 clean:
 	rm -rf $(VENV) var .pytest_cache
