@@ -7,6 +7,7 @@ import sys
 from honcho.manager import Manager
 
 from cli.cluster import beat_command, monitor_worker_command, worker_command
+from cli.demo import DEMO_PASSWORD
 from common.settings import ROOT, Settings
 
 
@@ -33,9 +34,10 @@ def run_all(settings: Settings) -> int:
     print("\n".join([
         "",
         "Loa đang chạy (Ctrl-C để dừng):",
+        f"  Ứng dụng web (đăng nhập): http://127.0.0.1:{settings.web_port}/  (người dùng mẫu: mật khẩu {DEMO_PASSWORD})",
         f"  API và tài liệu OpenAPI : http://127.0.0.1:{settings.web_port}/docs",
         f"  Sandbox Facebook/Zalo   : http://127.0.0.1:{settings.sandbox_port}/  (xem bài đăng xuất hiện)",
-        f"  Hàng đợi dư luận (API)  : http://127.0.0.1:{settings.web_port}/docs#/dư%20luận",
+        f"  Hàng đợi dư luận        : http://127.0.0.1:{settings.web_port}/review  (theodoi@demo.loa.vn)",
         "  Thư cảnh báo            : var/mail/*.eml",
         *_digest_lines(settings),
         "",
