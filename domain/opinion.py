@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from sqlalchemy import and_, bindparam, or_, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from classifiers.labels import HEADS
@@ -118,32 +118,9 @@ def queue(session: Session, user: User, f: QueueFilter, *, limit: int = 50, offs
         orgs &= {f.org_id}
     if not orgs:
         return [], 0
-    conds = [Item.org_id.in_(orgs), Item.classified_at.is_not(None)]
-    if f.flagged_only:
-        conds.append(Item.flagged.is_(True))
-    if f.source:
-        conds.append(Item.source == f.source)
-    if f.risk:
-        _check_label("risk", f.risk)
-        # A monitor's relabel wins over the classifier's label.
-        conds.append(or_(Item.human_labels["risk"].as_string() == f.risk,
-                         and_(or_(Item.human_labels.is_(None), Item.human_labels["risk"].as_string().is_(None)),
-                              Item.risk == f.risk)))
-    if f.topic:
-        _check_label("topic", f.topic)
-        conds.append(or_(Item.human_labels["topic"].as_string() == f.topic,
-                         and_(or_(Item.human_labels.is_(None), Item.human_labels["topic"].as_string().is_(None)),
-                              Item.topic == f.topic)))
-    if f.status:
-        conds.append(Item.review_status == f.status)
-    if f.assignee_id is not None:
-        conds.append(Item.assignee_id == f.assignee_id)
-    if f.date_from:
-        conds.append(Item.created_at >= f.date_from)
-    if f.date_to:
-        conds.append(Item.created_at < f.date_to)
-    if f.cluster_id is not None:
-        conds.append(Item.cluster_id == f.cluster_id)
+    from domain.review_queue import conditions  # the one definition of the queue's filters
+
+    conds = conditions(f, orgs)
     order = ((Item.risk_score.desc(), Item.created_at.desc(), Item.id.desc()) if f.sort == "risk"
              else (Item.created_at.desc(), Item.id.desc()))
     total = session.scalar(select(func.count()).select_from(Item).where(*conds)) or 0

@@ -40,26 +40,18 @@ PASSWORD = "mat-khau-thu-nghiem-1"
 
 @pytest.fixture
 def login(factory, world, client):
-    """login('editor') → signs the world user in on ``client`` (cookie jar) and returns the page CSRF token.
+    """login('editor') → signs the world user in on ``client`` and returns the page CSRF token.
 
-    Each call replaces the client's session; use separate TestClients for two people at once.
+    It opens the session directly (argon2 makes a password round trip cost ~0.3 s a test); the sign-in
+    form itself is tested in test_sign_in.py. Pass ``c`` to sign a second person in on another client.
     """
-    import re
-
-    from domain.accounts import set_password
+    from db.base import utcnow
+    from web import auth
 
     def sign_in(who: str, c=None) -> str:
-        c = c or client
         with session_scope(factory) as s:
-            user = s.get(User, getattr(world, who))
-            if not user.password_hash:
-                set_password(s, user=user, password=PASSWORD)
-            email = user.email
-        form = c.get("/login")
-        token = re.search(r'name="csrf_token" value="([^"]+)"', form.text).group(1)
-        done = c.post("/login", data={"email": email, "password": PASSWORD, "csrf_token": token, "next": "/"},
-                      follow_redirects=False)
-        assert done.status_code == 303, done.text
-        home = c.get("/")
-        return re.search(r'<meta name="csrf-token" content="([^"]+)">', home.text).group(1)
+            token = auth.start_session(s, user=s.get(User, getattr(world, who)), user_agent="pytest", now=utcnow())
+            csrf = auth.load_session(s, token, now=utcnow())[0].csrf_token
+        (c or client).cookies.set(auth.COOKIE, token)
+        return csrf
     return sign_in

@@ -297,6 +297,11 @@ def test_cannot_remove_own_last_admin_role_nor_a_last_role(client, login, world,
 
 
 def test_deactivation_ends_sessions_and_reactivation_restores(client, login, world, factory):
+    from db.session import session_scope
+    from domain.accounts import set_password
+
+    with session_scope(factory) as s:
+        set_password(s, user=s.get(User, world.district_editor), password=PASSWORD)
     editor = TestClient(client.app)
     login("district_editor", editor)
     assert editor.get("/", follow_redirects=False).status_code == 200

@@ -16,18 +16,6 @@ from tests.factories import make_channel, make_post, make_user
 from web import auth
 
 
-@pytest.fixture
-def login(client, factory, world):
-    """Like the shared ``login`` but without hashing a password (sign-in itself is tested elsewhere)."""
-    def sign_in(who: str, c=None) -> str:
-        with session_scope(factory) as s:
-            token = auth.start_session(s, user=s.get(User, getattr(world, who)), user_agent="pytest", now=utcnow())
-            csrf = auth.load_session(s, token, now=utcnow())[0].csrf_token
-        (c or client).cookies.set(auth.COOKIE, token)
-        return csrf
-    return sign_in
-
-
 def _pending(s, author_id: int, org_id: int, channel_id: int, text: str) -> int:
     post = make_post(s, author_id=author_id, org_id=org_id, channel_ids=[channel_id], now=utcnow(), text=text)
     posts.submit(s, actor=s.get(User, author_id), post=post)

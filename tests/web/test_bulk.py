@@ -13,24 +13,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from db.base import utcnow
-from db.models import Campaign, Post, PostStatus, User, WebSession
-from db.session import session_scope
+from db.models import Campaign, Post, PostStatus
 from domain.scheduling import to_local
-from web.auth import COOKIE, start_session
 from web.pages import bulk_csv
-
-
-@pytest.fixture
-def login(factory, world, client):
-    """Sign a world user in on ``client`` without the password round trip (argon2 is slow); returns the CSRF token."""
-    def sign_in(who: str, c: TestClient | None = None) -> str:
-        with session_scope(factory) as s:
-            cookie = start_session(s, user=s.get(User, getattr(world, who)), user_agent="pytest", now=utcnow())
-            csrf = s.scalars(select(WebSession.csrf_token).where(WebSession.user_id == getattr(world, who))
-                             .order_by(WebSession.created_at.desc())).first()
-        (c or client).cookies.set(COOKIE, cookie)
-        return csrf
-    return sign_in
 
 
 def _when(days: int, hhmm: str = "07:30") -> str:

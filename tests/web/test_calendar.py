@@ -5,31 +5,15 @@ from __future__ import annotations
 import re
 from datetime import datetime, time, timedelta
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from db.base import utcnow
-from db.models import (AuditEntry, OrgEvent, Post, PostStatus, ScheduleKind, TargetStatus, User,
-                       WebSession)
+from db.models import (AuditEntry, OrgEvent, Post, PostStatus, ScheduleKind, TargetStatus, User)
 from db.session import session_scope
-from web.auth import COOKIE, start_session
 from domain.posts import Schedule, submit
 from domain.scheduling import to_local, to_utc
 from tests.factories import make_post, make_scheduled_post
-
-
-@pytest.fixture
-def login(factory, world, client):
-    """Sign a world user in on ``client`` without the password round trip (argon2 is slow); returns the CSRF token."""
-    def sign_in(who: str, c: TestClient | None = None) -> str:
-        with session_scope(factory) as s:
-            cookie = start_session(s, user=s.get(User, getattr(world, who)), user_agent="pytest", now=utcnow())
-            csrf = s.scalars(select(WebSession.csrf_token).where(WebSession.user_id == getattr(world, who))
-                             .order_by(WebSession.created_at.desc())).first()
-        (c or client).cookies.set(COOKIE, cookie)
-        return csrf
-    return sign_in
 
 
 def _at(days: int, hh: int = 9, mm: int = 30) -> datetime:

@@ -8,12 +8,10 @@ import pytest
 from sqlalchemy import func, select
 
 from common.errors import AuthExpired
-from db.base import utcnow
-from db.models import AuditEntry, Channel, ChannelStatus, User
+from db.models import AuditEntry, Channel, ChannelStatus
 from db.session import session_scope
 from domain import channels
 from publishers.fake import FakeClientFactory
-from web import auth
 
 GOOD = "EAAB-ma-truy-cap-hop-le-123"
 BAD = "bad-ma-da-bi-thu-hoi-456"
@@ -38,18 +36,10 @@ class CheckingClients(FakeClientFactory):
         return self.publisher(platform, external_id, credentials)
 
 
-@pytest.fixture
-def login(client, factory, world):
-    """Like the shared ``login`` but without hashing a password; the app checks tokens with CheckingClients."""
+@pytest.fixture(autouse=True)
+def checking_clients(client):
+    """The app checks tokens with CheckingClients (the shared fake accepts every token)."""
     client.app.state.runtime.clients = CheckingClients()
-
-    def sign_in(who: str, c=None) -> str:
-        with session_scope(factory) as s:
-            token = auth.start_session(s, user=s.get(User, getattr(world, who)), user_agent="pytest", now=utcnow())
-            csrf = auth.load_session(s, token, now=utcnow())[0].csrf_token
-        (c or client).cookies.set(auth.COOKIE, token)
-        return csrf
-    return sign_in
 
 
 def _count(factory) -> int:

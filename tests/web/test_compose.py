@@ -7,32 +7,16 @@ import io
 import re
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 from sqlalchemy import func, select
 
 from db.base import utcnow
-from db.models import (AuditEntry, Campaign, Media, Post, PostChannel, PostStatus, ScheduleKind, TargetStatus, User,
-                       WebSession)
+from db.models import (AuditEntry, Campaign, Media, Post, PostChannel, PostStatus, ScheduleKind, TargetStatus)
 from db.session import session_scope
 from domain.posts import Schedule
 from domain.scheduling import to_local
 from tests.factories import make_scheduled_post
-from web.auth import COOKIE, start_session
-
-
-@pytest.fixture
-def login(factory, world, client):
-    """Sign a world user in on ``client`` without the password round trip (argon2 is slow); returns the CSRF token."""
-    def sign_in(who: str, c: TestClient | None = None) -> str:
-        with session_scope(factory) as s:
-            cookie = start_session(s, user=s.get(User, getattr(world, who)), user_agent="pytest", now=utcnow())
-            csrf = s.scalars(select(WebSession.csrf_token).where(WebSession.user_id == getattr(world, who))
-                             .order_by(WebSession.created_at.desc())).first()
-        (c or client).cookies.set(COOKIE, cookie)
-        return csrf
-    return sign_in
 
 
 def _png(size=(64, 48), color=(11, 79, 156)) -> bytes:

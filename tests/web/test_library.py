@@ -10,21 +10,8 @@ from db.models import Post, PostShare, PostStatus, TargetStatus, User
 from db.session import session_scope
 from domain import sharing
 from tests.factories import make_scheduled_post
-from web import auth
 
 NOTE = "Đề nghị các CĐCS đăng trước 8 giờ sáng thứ Hai"
-
-
-@pytest.fixture
-def login(client, factory, world):
-    """Like the shared ``login`` but without hashing a password (sign-in itself is tested elsewhere)."""
-    def sign_in(who: str, c=None) -> str:
-        with session_scope(factory) as s:
-            token = auth.start_session(s, user=s.get(User, getattr(world, who)), user_agent="pytest", now=utcnow())
-            csrf = auth.load_session(s, token, now=utcnow())[0].csrf_token
-        (c or client).cookies.set(auth.COOKIE, token)
-        return csrf
-    return sign_in
 
 
 @pytest.fixture

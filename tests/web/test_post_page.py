@@ -5,7 +5,6 @@ from __future__ import annotations
 import html
 import re
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -14,21 +13,8 @@ from db.models import AuditEntry, Organisation, Post, PostShare, PostStatus, Pos
 from db.session import session_scope
 from domain import posts
 from tests.factories import make_post, make_scheduled_post
-from web import auth
 
 XSS = '<script>alert(1)</script><img src=x onerror=alert(2)>'
-
-
-@pytest.fixture
-def login(client, factory, world):
-    """Like the shared ``login`` but without hashing a password (sign-in itself is tested elsewhere)."""
-    def sign_in(who: str, c=None) -> str:
-        with session_scope(factory) as s:
-            token = auth.start_session(s, user=s.get(User, getattr(world, who)), user_agent="pytest", now=utcnow())
-            csrf = auth.load_session(s, token, now=utcnow())[0].csrf_token
-        (c or client).cookies.set(auth.COOKIE, token)
-        return csrf
-    return sign_in
 
 
 def _pending(factory, world, *, who="grassroots_editor", org="grassroots", channel="grassroots_fb",
