@@ -55,3 +55,21 @@ def refresh_channel_tokens(factory: sessionmaker[Session], *, channel_id: int, u
                      org_id=channel.org_id, data={"credentials_version": channel.credentials_version})
         logger.info("zalo token refreshed", extra={"channel_id": channel_id})
         return new
+
+
+def call_with_refresh(factory: sessionmaker[Session], *, channel_id: int, credentials: dict,
+                      cipher: CredentialCipher, zalo_auth, build, call):  # noqa: ANN001, ANN201
+    """``call(build(credentials))``; on a refreshable auth error (Zalo), refresh the pair once and retry.
+
+    ``build`` makes a platform client from credentials (a publisher, an engager…); ``zalo_auth()``
+    makes the OAuth client, only when a refresh is needed (this is the publishing hot path). The
+    refresh is ``refresh_channel_tokens``, so concurrent callers never spend the same refresh token.
+    """
+    try:
+        return call(build(credentials))
+    except AuthExpired as exc:
+        if not exc.refreshable:
+            raise
+        fresh = refresh_channel_tokens(factory, channel_id=channel_id, used_access_token=credentials["access_token"],
+                                       cipher=cipher, auth=zalo_auth())
+        return call(build(fresh))

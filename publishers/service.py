@@ -45,7 +45,7 @@ from domain import audit
 from domain import channels as channel_service
 from domain.posts import advance_post_status, set_target_status, sync_status_by_id
 from publishers.base import MediaFile, OutgoingPost, PublishResult
-from publishers.credentials import refresh_channel_tokens
+from publishers.credentials import call_with_refresh
 
 logger = logging.getLogger(__name__)
 EARLY_GRACE = timedelta(seconds=2)
@@ -380,15 +380,8 @@ def _close_attempt(session: Session, claimed: Claimed, outcome: AttemptOutcome, 
 
 def _call_with_refresh(ctx: PublishContext, claimed: Claimed, call):  # noqa: ANN001, ANN202
     """Run ``call(publisher)``; on a refreshable auth error, refresh the Zalo pair once and retry."""
-    publisher = ctx.clients.publisher(claimed.platform, claimed.external_id, claimed.credentials,
-                                      name=claimed.channel_name)
-    try:
-        return call(publisher)
-    except AuthExpired as exc:
-        if not exc.refreshable:
-            raise
-        creds = refresh_channel_tokens(ctx.factory, channel_id=claimed.channel_id,
-                                       used_access_token=claimed.credentials["access_token"], cipher=ctx.cipher,
-                                       auth=ctx.clients.zalo_auth())
-        publisher = ctx.clients.publisher(claimed.platform, claimed.external_id, creds, name=claimed.channel_name)
-        return call(publisher)
+    return call_with_refresh(
+        ctx.factory, channel_id=claimed.channel_id, credentials=claimed.credentials, cipher=ctx.cipher,
+        zalo_auth=ctx.clients.zalo_auth, call=call,
+        build=lambda creds: ctx.clients.publisher(claimed.platform, claimed.external_id, creds,
+                                                  name=claimed.channel_name))

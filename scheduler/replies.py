@@ -32,7 +32,7 @@ from db.models import AuditEntry, Channel, ChannelStatus, Item, ItemReply, Reply
 from db.session import session_scope
 from domain import audit
 from domain import channels as channel_service
-from publishers.credentials import refresh_channel_tokens
+from publishers.credentials import call_with_refresh
 from publishers.engage import ReplyResult, ReplyTarget
 
 logger = logging.getLogger(__name__)
@@ -178,18 +178,11 @@ def send_due(ctx: ReplyContext) -> dict:
 
 def _call_with_refresh(ctx: ReplyContext, claimed: _Claimed, call: Callable) -> ReplyResult:
     """Run ``call(engager)``; on a refreshable Zalo auth error, refresh the pair once and retry."""
-    engager = ctx.clients.engager(claimed.platform, claimed.channel_external_id, claimed.credentials,
-                                  author_key=ctx.author_key)
-    try:
-        return call(engager)
-    except AuthExpired as exc:
-        if not exc.refreshable:
-            raise
-        creds = refresh_channel_tokens(ctx.factory, channel_id=claimed.channel_id,
-                                       used_access_token=claimed.credentials["access_token"], cipher=ctx.cipher,
-                                       auth=ctx.clients.zalo_auth())
-        engager = ctx.clients.engager(claimed.platform, claimed.channel_external_id, creds, author_key=ctx.author_key)
-        return call(engager)
+    return call_with_refresh(
+        ctx.factory, channel_id=claimed.channel_id, credentials=claimed.credentials, cipher=ctx.cipher,
+        zalo_auth=ctx.clients.zalo_auth, call=call,
+        build=lambda creds: ctx.clients.engager(claimed.platform, claimed.channel_external_id, creds,
+                                                author_key=ctx.author_key))
 
 
 def _owned(session: Session, claimed: _Claimed) -> ItemReply | None:
