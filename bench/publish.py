@@ -31,7 +31,8 @@ from cli.cluster import RedisServer, beat_command, kill, spawn, worker_command  
 from common.crypto import CredentialCipher, generate_key  # noqa: E402
 from db.session import make_engine  # noqa: E402
 from sandbox.testing import SandboxServer  # noqa: E402
-from bench.support import RssSampler, create_database, drop_database, log, percentile  # noqa: E402
+from bench.support import (CpuMeter, RssSampler, create_database, drop_database, log, percentile, postgres_pids,
+                           tree_pids)  # noqa: E402
 
 SEED_CHUNK = 2000
 
@@ -138,6 +139,15 @@ def main() -> int:
     procs["beat"] = spawn(beat_command(workdir / "beat-schedule"), env=env, log=workdir / "beat.log")
     sampler = RssSampler(procs)
     sampler.start()
+    cpu = CpuMeter({
+        "workers": lambda: [pid for name, proc in list(procs.items()) if name.startswith("worker")
+                            for pid in tree_pids(proc.pid)],
+        "scheduler": lambda: tree_pids(procs["beat"].pid) if "beat" in procs else [],
+        "sandbox": lambda: tree_pids(sandbox._proc.pid) if sandbox._proc else [],
+        "redis": lambda: [redis.proc.pid] if redis.proc else [],
+        "postgres": lambda: postgres_pids(db_url.rsplit("/", 1)[1]),
+    })
+    cpu.start()
 
     def at(offset_s: float) -> None:
         time.sleep(max(0.0, (start + timedelta(seconds=offset_s) - datetime.now(UTC)).total_seconds()))
@@ -164,7 +174,9 @@ def main() -> int:
         counts = statuses(db_url)
         log(f"final target states: {dict(counts)}")
     finally:
-        sampler.stop_flag = True
+        sampler.stop_flag = cpu.stop_flag = True
+        cpu_s = cpu.report()
+        log(f"busiest processes (role, pid, CPU s, command): {cpu.top}")
         for name in list(procs):
             kill(procs.pop(name), signal.SIGTERM)
         accepted = sandbox.posts(platform="facebook")
@@ -188,6 +200,9 @@ def main() -> int:
         "max_worker_rss_mb": round(sampler.max_mb, 1), "failed_targets": counts.get("failed", 0),
         "workers": args.workers, "concurrency": args.concurrency, "chaos": args.chaos,
         "latency_ms": args.latency_ms, "error_rate": args.error_rate,
+        # CPU seconds by role over the run, and per published post (the machine's real limit).
+        "cpu_s": cpu_s, "cpu_ms_per_post": round(1000 * sum(v for k, v in cpu_s.items() if k != "machine_busy_share")
+                                                 / max(published, 1), 2),
     }
     if not args.keep_db:
         drop_database(args.pg_url, db_url)

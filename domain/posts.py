@@ -302,35 +302,44 @@ def sync_status_by_id(session: Session, post_id: int) -> None:
                  from_state=rows[0].status.value, to_state=new.value)
 
 
-def advance_post_status(session: Session, post_id: int, *, to: PostStatus) -> dict | None:
-    """The publishing hot path's shortcut for the common single-channel post.
+def advance_posts(session: Session, post_ids: list[int], *, to: PostStatus) -> list[dict]:
+    """The publishing hot path's shortcut for the common single-channel post, for a batch of posts.
 
     claim (``to=publishing``): scheduled → publishing. Result (``to=published``): publishing →
-    published when no other target is still live. Returns the audit row to write, or falls back
-    to the locked ``sync_status_by_id`` (and returns None) whenever the shortcut does not apply.
+    published when no other target is still live. One statement for the batch; each post the
+    shortcut does not apply to goes through the locked ``sync_status_by_id``. Posts are locked
+    in id order first, so two batches sharing posts (a post on several channels) cannot deadlock.
+    Returns the audit rows to write.
     """
+    if not post_ids:
+        return []
+    post_ids = sorted(set(post_ids))
     conn = session.connection()
+    if len(post_ids) > 1 and conn.dialect.name == "postgresql":
+        conn.execute(_LOCK_POSTS, {"ids": post_ids}).all()
     if to == S.publishing:
         stmt, frm = _SHORTCUT_PUBLISHING, S.scheduled
     else:
         stmt, frm = _SHORTCUT_PUBLISHED, S.publishing
-    row = conn.execute(stmt, {"post_id": post_id}).first()
-    if row is None:
-        sync_status_by_id(session, post_id)
-        return None
-    return audit.entry(entity_type="post", entity_id=post_id, action="target_result", org_id=row.org_id,
-                       from_state=frm.value, to_state=to.value)
+    done = {row.id: row.org_id for row in conn.execute(stmt, {"ids": post_ids})}
+    for post_id in post_ids:
+        if post_id not in done:
+            sync_status_by_id(session, post_id)
+    return [audit.entry(entity_type="post", entity_id=post_id, action="target_result", org_id=done[post_id],
+                        from_state=frm.value, to_state=to.value) for post_id in post_ids if post_id in done]
 
 
-_SHORTCUT_PUBLISHING = (update(Post).where(Post.id == bindparam("post_id"), Post.status == S.scheduled)
-                        .values(status=S.publishing, updated_at=func.now()).returning(Post.org_id))
+_LOCK_POSTS = (select(Post.id).where(Post.id.in_(bindparam("ids", expanding=True))).order_by(Post.id)
+               .with_for_update())
+_SHORTCUT_PUBLISHING = (update(Post).where(Post.id.in_(bindparam("ids", expanding=True)), Post.status == S.scheduled)
+                        .values(status=S.publishing, updated_at=func.now()).returning(Post.id, Post.org_id))
 _SHORTCUT_PUBLISHED = (
     update(Post)
-    .where(Post.id == bindparam("post_id"), Post.status == S.publishing,
-           ~select(PostTarget.id).where(PostTarget.post_id == bindparam("post_id"),
+    .where(Post.id.in_(bindparam("ids", expanding=True)), Post.status == S.publishing,
+           ~select(PostTarget.id).where(PostTarget.post_id == Post.id,
                                         PostTarget.status.notin_([TargetStatus.published, TargetStatus.cancelled]))
            .exists())
-    .values(status=S.published, updated_at=func.now()).returning(Post.org_id))
+    .values(status=S.published, updated_at=func.now()).returning(Post.id, Post.org_id))
 _POST_AND_TARGETS = (
     select(Post.status, Post.org_id, PostTarget.status.label("target_status"))
     .outerjoin(PostTarget, PostTarget.post_id == Post.id)

@@ -9,11 +9,14 @@ the request provably never left (connection refused, DNS, connect timeout, TLS h
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import json
+import os
 import re
 from collections.abc import Iterable
+from urllib.parse import urlsplit
 
 import requests
 from urllib3 import exceptions as urllib3_exc
@@ -51,6 +54,27 @@ def redact(text: str, secrets: Iterable[str | None] = ()) -> str:
     return text
 
 
+def pooled_session() -> requests.Session:
+    """A session that reads the environment's proxy and CA-bundle settings once, not on every request.
+
+    With ``trust_env`` on, requests re-reads them for each call (about 0.5 ms of CPU, a third of a
+    publish call's cost on the client side). The platform hosts are few and fixed, so `send` passes
+    the proxies the environment chooses for each host, computed once per host.
+    """
+    session = requests.Session()
+    session.trust_env = False
+    bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+    if bundle:
+        session.verify = bundle
+    return session
+
+
+@functools.lru_cache(maxsize=64)
+def _proxies_for(origin: str) -> dict[str, str]:
+    """HTTP(S)_PROXY / NO_PROXY as requests would apply them to ``origin`` (scheme://host:port)."""
+    return requests.utils.get_environ_proxies(origin)
+
+
 def send(
     session: requests.Session,
     method: str,
@@ -63,6 +87,9 @@ def send(
     **kwargs: object,
 ) -> requests.Response:
     """Send one request; transport failures become RetryLater or, for creating calls, OutcomeUnknown."""
+    if not session.trust_env and "proxies" not in kwargs:
+        parts = urlsplit(url)
+        kwargs["proxies"] = _proxies_for(f"{parts.scheme}://{parts.netloc}")
     try:
         # allow_redirects=False: a redirect from an API host is unexpected and could carry the
         # token elsewhere; it is reported as an unreadable response instead.

@@ -57,9 +57,9 @@ class FakePublisher:
             step = step[1]
         elif isinstance(step, PlatformError):
             apply = False
-        external_id = f"{self.external_id}_{len(self.state.published) + 1}"
-        if apply:
-            with self.state.lock:
+        with self.state.lock:
+            external_id = f"{self.external_id}_{len(self.state.published) + 1}"
+            if apply:
                 self.state.published.append((external_id, post, utcnow()))
         if step is not None:
             raise step

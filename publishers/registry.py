@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import requests
 
+from platforms.http import pooled_session
 from publishers.base import ChannelProbe, Publisher
 
 
@@ -48,7 +49,7 @@ class ClientFactory:
     def _http(self) -> requests.Session:
         session = getattr(self._local, "session", None)
         if session is None:
-            session = self._local.session = requests.Session()
+            session = self._local.session = pooled_session()
         return session
 
     @property

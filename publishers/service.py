@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -43,12 +45,12 @@ from db.models import (
 from db.session import session_scope
 from domain import audit
 from domain import channels as channel_service
-from domain.posts import advance_post_status, set_target_status, sync_status_by_id
+from domain.posts import advance_posts, set_target_status, sync_status_by_id
 from publishers.base import MediaFile, OutgoingPost, PublishResult
 from publishers.credentials import call_with_refresh
 
 logger = logging.getLogger(__name__)
-EARLY_GRACE = timedelta(seconds=2)
+EARLY_GRACE = timedelta(seconds=2)  # a message may run this early (timer jitter, another machine's clock)
 PUBLISHABLE_POST = (PostStatus.scheduled, PostStatus.publishing, PostStatus.published, PostStatus.failed)
 RECONCILE_LOOKBACK = timedelta(minutes=10)
 UNKNOWN_RECHECK = timedelta(seconds=30)
@@ -67,6 +69,8 @@ class PublishContext:
     max_attempts: int = 8
     # Longest the one irreversible request may take (connect + read timeouts, plus a margin).
     send_budget_s: float = 35.0
+    # Threads per process for the platform calls of a batch (they wait on the network).
+    call_threads: int = 64
     worker: str = ""
     now: Callable[[], datetime] = utcnow
 
@@ -100,65 +104,138 @@ def publish_target(ctx: PublishContext, target_id: int) -> str:
     claimed = claim(ctx, target_id)
     if claimed is None:
         return "skipped"
+    return finish(ctx, [claimed])[0]
+
+
+def publish_batch(ctx: PublishContext, target_ids: list[int]) -> list[str]:
+    """Claim the given targets that are due and still scheduled, publish them concurrently, record
+    them together; returns the claimed targets' statuses afterwards (the others were skipped).
+
+    What one dispatcher message runs: a group of targets due at nearly the same moment costs
+    one message, one claiming transaction and one recording transaction instead of one each.
+    """
+    return finish(ctx, claim_many(ctx, target_ids))
+
+
+def finish(ctx: PublishContext, batch: list[Claimed]) -> list[str]:
+    """Send each claimed target (concurrently when there are several), then record the results.
+
+    Successes are recorded in one transaction; anything else goes through the per-target paths
+    (retry, failure, reconciliation), which are rare.
+    """
+    if len(batch) == 1:
+        outcomes = [_send(ctx, batch[0])]
+    else:
+        outcomes = list(_call_pool(ctx).map(lambda c: _send(ctx, c), batch))
+    statuses: dict[int, str] = {}
+    done = [(c, out) for c, out in zip(batch, outcomes, strict=True) if isinstance(out, PublishResult)]
+    if done:
+        statuses.update(record_published_many(ctx, done, outcome=AttemptOutcome.published))
+    for claimed, out in zip(batch, outcomes, strict=True):
+        if not isinstance(out, PublishResult):
+            statuses[claimed.target_id] = _settle_error(ctx, claimed, out)
+    return [statuses[c.target_id] for c in batch]
+
+
+def _send(ctx: PublishContext, claimed: Claimed) -> PublishResult | BaseException:
+    """The platform call for one claimed target: its result, or the exception that ended it."""
     try:
-        result = _call_with_refresh(ctx, claimed, lambda p: p.publish(
+        return _call_with_refresh(ctx, claimed, lambda p: p.publish(
             claimed.post, idempotency_key=claimed.idempotency_key, before_send=lambda: renew_lease(ctx, claimed)))
-    except LeaseLost:
-        logger.warning("lease lost before sending", extra={"target_id": target_id})
+    except Exception as exc:  # noqa: BLE001 - sorted by _settle_error
+        if not isinstance(exc, (LeaseLost, PlatformError)):
+            # The details go to the log only: exception texts can carry SQL, URLs or tokens.
+            logger.exception("publish crashed", extra={"target_id": claimed.target_id})
+        return exc
+
+
+def _settle_error(ctx: PublishContext, claimed: Claimed, exc: BaseException) -> str:
+    """What a failed call means for its target: retry, fail, or look it up on the platform first."""
+    if isinstance(exc, LeaseLost):
+        logger.warning("lease lost before sending", extra={"target_id": claimed.target_id})
         return "stale"
-    except OutcomeUnknown as exc:
+    if isinstance(exc, OutcomeUnknown):
         return settle_uncertain(ctx, claimed, exc)
-    except Rejected as exc:
+    if isinstance(exc, Rejected):
         if exc.details.get("duplicate") and claimed.uncertain_before:
             # The platform refuses a repeat of the post an earlier, uncertain attempt sent: it is there.
             return settle_uncertain(ctx, claimed, exc)
         return record_failure(ctx, claimed, exc)
-    except (RetryLater, AuthExpired) as exc:
+    if isinstance(exc, (RetryLater, AuthExpired)):
         return record_failure(ctx, claimed, exc)
-    except Exception:  # noqa: BLE001 - unknown failure after the claim: never retry blindly
-        # The details go to the log only: exception texts can carry SQL, URLs or tokens.
-        logger.exception("publish crashed", extra={"target_id": target_id})
-        return settle_uncertain(ctx, claimed, OutcomeUnknown("Lỗi không lường trước khi đăng bài; hệ thống kiểm tra "
-                                                             "lại trên nền tảng trước khi thử lại."))
-    return record_published(ctx, claimed, result, outcome=AttemptOutcome.published)
+    # Unknown failure after the claim: never retry blindly.
+    return settle_uncertain(ctx, claimed, OutcomeUnknown("Lỗi không lường trước khi đăng bài; hệ thống kiểm tra "
+                                                         "lại trên nền tảng trước khi thử lại."))
+
+
+_POOL: ThreadPoolExecutor | None = None
+_POOL_LOCK = threading.Lock()
+
+
+def _call_pool(ctx: PublishContext) -> ThreadPoolExecutor:
+    """One pool per process for the platform calls of batches (they wait on the network, not the CPU)."""
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None:
+            _POOL = ThreadPoolExecutor(max_workers=ctx.call_threads, thread_name_prefix="loa-publish")
+        return _POOL
 
 
 def claim(ctx: PublishContext, target_id: int) -> Claimed | None:
-    """Take a scheduled, due target for this worker (at most one claimer wins) and load its content.
+    """Take one scheduled, due target for this worker (at most one claimer wins) and load its content."""
+    claimed = claim_many(ctx, [target_id])
+    return claimed[0] if claimed else None
 
-    Plain statements rather than ORM loading: this runs for every post on every channel.
-    """
+
+def claim_many(ctx: PublishContext, target_ids: list[int]) -> list[Claimed]:
+    """Take those of ``target_ids`` that are scheduled and due (each has at most one claimer)."""
+    if not target_ids:
+        return []
     now = ctx.now()
+    return _take(ctx, {"ids": sorted(set(target_ids)), "now": now, "due_by": now + EARLY_GRACE,
+                       "lease_until": now + timedelta(seconds=ctx.lease_s)}, now=now)
+
+
+def _take(ctx: PublishContext, params: dict, *, now: datetime) -> list[Claimed]:
+    """Run a claiming UPDATE and, in the same transaction, write an attempt row per claimed target,
+    load what each must send and audit the claims; committed before anything is sent.
+
+    Plain statements rather than ORM loading, one round trip per step for the whole batch: this
+    runs for every post on every channel.
+    """
+    unloadable: dict[int, ServiceError] = {}
     with session_scope(ctx.factory) as session:
         conn = session.connection()  # Core statements: no ORM bookkeeping on the hot path
-        row = conn.execute(_CLAIM, {"target_id": target_id, "now": now, "due_by": now + EARLY_GRACE,
-                                    "lease_until": now + timedelta(seconds=ctx.lease_s)}).first()
-        if row is None:
-            return None
-        attempt_id = conn.execute(_NEW_ATTEMPT, {"target_id": target_id, "number": row.attempts, "now": now,
-                                                 "worker": ctx.worker[:128]}).scalar_one()
-        uncertain = row.attempts > 1 and bool(conn.scalar(select(exists().where(
-            PublishAttempt.target_id == target_id, PublishAttempt.id != attempt_id,
-            PublishAttempt.outcome.in_([AttemptOutcome.unknown, AttemptOutcome.lost])))))
-        try:
-            content = load_content(session, ctx, post_id=row.post_id, channel_id=row.channel_id)
-        except ServiceError as exc:
-            content = None
-            failure = exc
-        if content is None:
-            session.rollback()
-            _fail_unloadable(ctx, target_id, failure)
-            return None
-        entries = [audit.entry(entity_type="target", entity_id=target_id, action="claim", org_id=content.org_id,
-                               from_state=TargetStatus.scheduled.value, to_state=TargetStatus.publishing.value,
-                               data={"attempt": row.attempts, "worker": ctx.worker})]
-        entries.append(advance_post_status(session, row.post_id, to=PostStatus.publishing))
-        audit.record_many(session, [e for e in entries if e])
-        return Claimed(target_id=target_id, attempt_id=attempt_id, attempt_no=row.attempts, started_at=now,
-                       post_id=row.post_id, org_id=content.org_id, channel_id=row.channel_id,
-                       platform=content.platform, external_id=content.external_id, channel_name=content.channel_name,
-                       credentials=content.credentials, post=content.post, idempotency_key=row.idempotency_key,
-                       uncertain_before=uncertain)
+        rows = sorted(conn.execute(_CLAIM, params).all(), key=lambda r: r.id)
+        if not rows:
+            return []
+        attempt_ids = conn.execute(_NEW_ATTEMPTS, [
+            {"target_id": r.id, "number": r.attempts, "started_at": now, "worker": ctx.worker[:128],
+             "outcome": AttemptOutcome.in_flight} for r in rows]).scalars().all()
+        retried = [r.id for r in rows if r.attempts > 1]
+        uncertain = set(conn.execute(_UNCERTAIN, {"ids": retried}).scalars()) if retried else set()
+        contents = load_contents(session, ctx, [r.id for r in rows])
+        for r in rows:
+            if isinstance(contents[r.id], ServiceError):
+                unloadable[r.id] = contents[r.id]
+        if not unloadable:
+            entries = [audit.entry(entity_type="target", entity_id=r.id, action="claim",
+                                   org_id=contents[r.id].org_id, from_state=TargetStatus.scheduled.value,
+                                   to_state=TargetStatus.publishing.value,
+                                   data={"attempt": r.attempts, "worker": ctx.worker}) for r in rows]
+            entries += advance_posts(session, sorted({r.post_id for r in rows}), to=PostStatus.publishing)
+            audit.record_many(session, entries)
+            return [Claimed(target_id=r.id, attempt_id=aid, attempt_no=r.attempts, started_at=now, post_id=r.post_id,
+                            org_id=c.org_id, channel_id=r.channel_id, platform=c.platform, external_id=c.external_id,
+                            channel_name=c.channel_name, credentials=c.credentials, post=c.post,
+                            idempotency_key=r.idempotency_key, uncertain_before=r.id in uncertain)
+                    for r, aid, c in ((r, aid, contents[r.id]) for r, aid in zip(rows, attempt_ids, strict=True))]
+        session.rollback()
+    # A target whose content or credentials cannot be read fails with the reason instead of
+    # looping; the others of the batch were released by the rollback and are taken again.
+    for target_id, exc in unloadable.items():
+        _fail_unloadable(ctx, target_id, exc)
+    return _take(ctx, params, now=now)
 
 
 @dataclass(frozen=True)
@@ -175,8 +252,27 @@ class Content:
 
 def load_content(session: Session, ctx: PublishContext, *, post_id: int, channel_id: int) -> Content:
     """What ``channel_id`` should receive for ``post_id``: the post with the channel's variant applied."""
-    conn = session.connection()
-    rows = conn.execute(_CONTENT, {"post_id": post_id, "channel_id": channel_id}).all()
+    rows = session.connection().execute(_CONTENT, {"post_id": post_id, "channel_id": channel_id}).all()
+    return _content(ctx, rows, {})
+
+
+def load_contents(session: Session, ctx: PublishContext, target_ids: list[int]) -> dict[int, Content | ServiceError]:
+    """Per target, what its channel should receive (one query for the batch), or why it cannot be read."""
+    by_target: dict[int, list] = {}
+    for row in session.connection().execute(_CONTENTS, {"ids": target_ids}):
+        by_target.setdefault(row.target_id, []).append(row)
+    decrypted: dict[bytes, dict] = {}
+    out: dict[int, Content | ServiceError] = {}
+    for target_id in target_ids:
+        try:
+            out[target_id] = _content(ctx, by_target[target_id], decrypted)
+        except ServiceError as exc:
+            out[target_id] = exc
+    return out
+
+
+def _content(ctx: PublishContext, rows: list, decrypted: dict) -> Content:
+    """Build a Content from its rows (one per photo); ``decrypted`` caches credentials within a batch."""
     r = rows[0]
     base = ctx.public_base_url.rstrip("/")
     photos = tuple(MediaFile(path=str(ctx.media_dir / m.stored_name), content_type=m.content_type, size=m.size,
@@ -184,8 +280,11 @@ def load_content(session: Session, ctx: PublishContext, *, post_id: int, channel
     post = OutgoingPost(text=(r.variant_text if r.variant_text is not None else r.text) or "",
                         link=r.variant_link or r.link, title=r.variant_title or r.title, photos=photos,
                         broadcast=r.broadcast, cover_url=r.default_cover_url)
+    credentials = decrypted.get(r.credentials_enc)
+    if credentials is None:
+        credentials = decrypted[r.credentials_enc] = ctx.cipher.decrypt(r.credentials_enc)
     return Content(org_id=r.org_id, platform=r.platform.value, external_id=r.external_id, channel_name=r.name,
-                   credentials=ctx.cipher.decrypt(r.credentials_enc), post=post)
+                   credentials=credentials, post=post)
 
 
 def renew_lease(ctx: PublishContext, claimed: Claimed) -> None:
@@ -229,24 +328,40 @@ def settle_uncertain(ctx: PublishContext, claimed: Claimed, cause: PlatformError
 
 def record_published(ctx: PublishContext, claimed: Claimed, result: PublishResult, *, outcome: AttemptOutcome) -> str:
     """Mark the target published if this attempt still owns it (a guarded UPDATE)."""
+    return record_published_many(ctx, [(claimed, result)], outcome=outcome)[claimed.target_id]
+
+
+def record_published_many(ctx: PublishContext, done: list[tuple[Claimed, PublishResult]], *,
+                          outcome: AttemptOutcome) -> dict[int, str]:
+    """Mark targets published, each only if its attempt still owns it (guarded UPDATEs), in one transaction.
+
+    Returns target id → 'published', or 'stale' when recovery took the target over meanwhile.
+    """
     now = ctx.now()
+    out: dict[int, str] = {}
     with session_scope(ctx.factory) as session:
-        owned = session.connection().execute(_PUBLISHED, {
-            "target_id": claimed.target_id, "attempt_no": claimed.attempt_no,
-            "external_id": result.external_id[:128], "external_url": (result.url or "")[:1024] or None,
-            "published_at": result.accepted_at or now, "now": now}).rowcount
-        if not owned:
-            _close_attempt(session, claimed, outcome, now=now, note="kết quả đến sau khi mục tiêu đã được xử lý")
-            return "stale"
-        entries = [audit.entry(entity_type="target", entity_id=claimed.target_id, action="published",
-                               org_id=claimed.org_id, from_state=TargetStatus.publishing.value,
-                               to_state=TargetStatus.published.value,
-                               data={"external_id": result.external_id, "attempt": claimed.attempt_no,
-                                     "reconciled": outcome == AttemptOutcome.reconciled})]
-        _close_attempt(session, claimed, outcome, now=now)
-        entries.append(advance_post_status(session, claimed.post_id, to=PostStatus.published))
-        audit.record_many(session, [e for e in entries if e])
-        return TargetStatus.published.value
+        conn = session.connection()
+        entries = []
+        for claimed, result in done:
+            owned = conn.execute(_PUBLISHED, {
+                "target_id": claimed.target_id, "attempt_no": claimed.attempt_no,
+                "external_id": result.external_id[:128], "external_url": (result.url or "")[:1024] or None,
+                "published_at": result.accepted_at or now, "now": now}).rowcount
+            out[claimed.target_id] = TargetStatus.published.value if owned else "stale"
+            if owned:
+                entries.append(audit.entry(entity_type="target", entity_id=claimed.target_id, action="published",
+                                           org_id=claimed.org_id, from_state=TargetStatus.publishing.value,
+                                           to_state=TargetStatus.published.value,
+                                           data={"external_id": result.external_id, "attempt": claimed.attempt_no,
+                                                 "reconciled": outcome == AttemptOutcome.reconciled}))
+        conn.execute(_CLOSE_ATTEMPTS, [
+            {"attempt_id": c.attempt_id, "b_outcome": outcome, "b_finished": now,
+             "b_note": None if out[c.target_id] != "stale" else "kết quả đến sau khi mục tiêu đã được xử lý"}
+            for c, _ in done])
+        posts = sorted({c.post_id for c, _ in done if out[c.target_id] != "stale"})
+        entries += advance_posts(session, posts, to=PostStatus.published)
+        audit.record_many(session, entries)
+    return out
 
 
 def record_failure(ctx: PublishContext, claimed: Claimed, exc: PlatformError, *,
@@ -288,9 +403,12 @@ def record_failure(ctx: PublishContext, claimed: Claimed, exc: PlatformError, *,
 
 
 # The hot-path statements, built once (constructing them per call costs more CPU than running them).
+# Claims are disjoint unless a message was re-sent; two overlapping ones wait for each other (the
+# second finds the rows taken), and PostgreSQL breaks the rare lock cycle by failing one claim, whose
+# targets stay scheduled and are dispatched again.
 _CLAIM = (
     update(PostTarget)
-    .where(PostTarget.id == bindparam("target_id"), PostTarget.status == TargetStatus.scheduled,
+    .where(PostTarget.id.in_(bindparam("ids", expanding=True)), PostTarget.status == TargetStatus.scheduled,
            PostTarget.due_at <= bindparam("due_by"),
            exists().where(Channel.id == PostTarget.channel_id, Channel.status == ChannelStatus.active,
                           or_(Channel.paused_until.is_(None), Channel.paused_until <= bindparam("now"))),
@@ -298,16 +416,21 @@ _CLAIM = (
            exists().where(Post.id == PostTarget.post_id, Post.status.in_(PUBLISHABLE_POST)))
     .values(status=TargetStatus.publishing, attempts=PostTarget.attempts + 1, lease_until=bindparam("lease_until"),
             enqueued_at=None, updated_at=bindparam("now"))
-    .returning(PostTarget.attempts, PostTarget.post_id, PostTarget.channel_id, PostTarget.idempotency_key)
+    .returning(PostTarget.id, PostTarget.attempts, PostTarget.post_id, PostTarget.channel_id,
+               PostTarget.idempotency_key)
 )
 _RENEW = (update(PostTarget)
           .where(PostTarget.id == bindparam("target_id"), PostTarget.status == TargetStatus.publishing,
                  PostTarget.attempts == bindparam("attempt_no"))
           .values(lease_until=bindparam("lease_until")))
-_NEW_ATTEMPT = (insert(PublishAttempt)
-                .values(target_id=bindparam("target_id"), number=bindparam("number"), started_at=bindparam("now"),
-                        worker=bindparam("worker"), outcome=AttemptOutcome.in_flight)
-                .returning(PublishAttempt.id))
+_NEW_ATTEMPTS = insert(PublishAttempt).returning(PublishAttempt.id, sort_by_parameter_order=True)
+_UNCERTAIN = (select(PublishAttempt.target_id).distinct()
+              .where(PublishAttempt.target_id.in_(bindparam("ids", expanding=True)),
+                     PublishAttempt.outcome.in_([AttemptOutcome.unknown, AttemptOutcome.lost])))
+_CLOSE_ATTEMPTS = (update(PublishAttempt.__table__)
+                   .where(PublishAttempt.__table__.c.id == bindparam("attempt_id"))
+                   .values(outcome=bindparam("b_outcome"), finished_at=bindparam("b_finished"),
+                           error_message=bindparam("b_note")))
 # One round trip: the post, its channel, the channel's variant and the photos (one row each).
 _CONTENT = (
     select(Post.org_id, Post.text, Post.link, Post.title, Post.broadcast, Channel.platform, Channel.external_id,
@@ -317,6 +440,18 @@ _CONTENT = (
     .outerjoin(PostChannel, and_(PostChannel.post_id == Post.id, PostChannel.channel_id == bindparam("channel_id")))
     .outerjoin(PostMedia, PostMedia.post_id == Post.id).outerjoin(Media, Media.id == PostMedia.media_id)
     .where(Post.id == bindparam("post_id")).order_by(PostMedia.position)
+)
+# The same for a batch of targets, one row per (target, photo).
+_CONTENTS = (
+    select(PostTarget.id.label("target_id"), Post.org_id, Post.text, Post.link, Post.title, Post.broadcast,
+           Channel.platform, Channel.external_id, Channel.name, Channel.credentials_enc, Channel.default_cover_url,
+           PostChannel.variant_text, PostChannel.variant_link, PostChannel.variant_title, Media.stored_name,
+           Media.content_type, Media.size)
+    .select_from(PostTarget).join(Post, Post.id == PostTarget.post_id)
+    .join(Channel, Channel.id == PostTarget.channel_id)
+    .outerjoin(PostChannel, and_(PostChannel.post_id == Post.id, PostChannel.channel_id == PostTarget.channel_id))
+    .outerjoin(PostMedia, PostMedia.post_id == Post.id).outerjoin(Media, Media.id == PostMedia.media_id)
+    .where(PostTarget.id.in_(bindparam("ids", expanding=True))).order_by(PostTarget.id, PostMedia.position)
 )
 _PUBLISHED = (
     update(PostTarget)

@@ -26,13 +26,15 @@ app.conf.update(
     result_backend=None,
     enable_utc=True,
     timezone="UTC",
-    worker_prefetch_multiplier=4,
+    # A killed worker takes its reserved messages with it (they are re-sent once found stranded): reserve few.
+    worker_prefetch_multiplier=1,
     broker_connection_retry_on_startup=True,
     broker_connection_max_retries=None,
     broker_transport_options=_transport,
     worker_hijack_root_logger=False,
     task_routes={
         "publishers.publish_target": {"queue": "loa.publish"},  # scheduler.tasks.PUBLISH_QUEUE
+        "publishers.publish_batch": {"queue": "loa.publish"},
         "scheduler.*": {"queue": "loa.control"},
         # The beat tick that hands out collections runs on the control queue, never behind a
         # classification backlog (it would expire there and nothing would be collected).

@@ -1,4 +1,4 @@
-"""Finding due targets and marking them enqueued, without double-claiming between dispatchers."""
+"""Finding due targets and handing them out in small groups, without double-claiming between dispatchers."""
 
 from __future__ import annotations
 
@@ -8,6 +8,9 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from db.models import Channel, ChannelStatus, PostTarget, TargetStatus
+
+# Targets due within this span of each other share a message (whose ETA is the latest of them).
+GROUP_SPAN = timedelta(seconds=0.25)
 
 
 def take_due(session: Session, *, now: datetime, lookahead_s: float, requeue_after_s: float,
@@ -42,6 +45,25 @@ def take_due(session: Session, *, now: datetime, lookahead_s: float, requeue_aft
         session.execute(update(PostTarget).where(PostTarget.id.in_([r[0] for r in rows]))
                         .values(enqueued_at=now).execution_options(synchronize_session=False))
     return rows
+
+
+def group_due(rows: list[tuple[int, datetime]], *, size: int, now: datetime) -> list[tuple[list[int], datetime | None]]:
+    """Groups of up to ``size`` targets due within `GROUP_SPAN` of each other, each with the ETA of
+    its message: the group's latest due time (None when already due), so all of it is due then."""
+    groups: list[tuple[list[int], datetime | None]] = []
+    ids: list[int] = []
+    first = last = None
+    for target_id, due_at in sorted(rows, key=lambda r: r[1]):
+        if ids and (len(ids) == size or due_at - first > GROUP_SPAN):
+            groups.append((ids, last if last > now else None))
+            ids = []
+        if not ids:
+            first = due_at
+        ids.append(target_id)
+        last = due_at
+    if ids:
+        groups.append((ids, last if last > now else None))
+    return groups
 
 
 def list_due(session: Session, *, now: datetime, within_s: float = 3600) -> list[PostTarget]:

@@ -10,8 +10,8 @@ from db.base import utcnow
 from db.session import session_scope
 from domain.posts import materialise_recurring
 from publishers.recovery import recover_stale
-from publishers.service import publish_target
-from scheduler.due import take_due
+from publishers.service import publish_batch, publish_target
+from scheduler.due import group_due, take_due
 from scheduler.runtime import get_runtime
 
 logger = logging.getLogger(__name__)
@@ -22,9 +22,15 @@ def publish(target_id: int) -> str:
     return publish_target(get_runtime().publish_context, target_id)
 
 
-def dispatch_due(*, send: Callable[[int, datetime | None], object], queue_depth: Callable[[], int],
+def publish_group(target_ids: list[int]) -> list[str]:
+    """Publish a group of targets with this process's runtime."""
+    return publish_batch(get_runtime().publish_context, target_ids)
+
+
+def dispatch_due(*, send: Callable[[list[int], datetime | None], object], queue_depth: Callable[[], int],
                  now: datetime | None = None) -> int:
-    """Take due targets in batches and hand each to ``send`` (with an ETA when it is due later)."""
+    """Take due targets in batches and hand each small group of them to ``send`` (with an ETA when it
+    is due later); returns how many targets were handed out."""
     rt = get_runtime()
     s = rt.settings
     total = 0
@@ -34,8 +40,8 @@ def dispatch_due(*, send: Callable[[int, datetime | None], object], queue_depth:
         with session_scope(rt.factory) as session:
             rows = take_due(session, now=current, lookahead_s=s.dispatch_lookahead_s,
                             requeue_after_s=s.requeue_after_s, batch=s.dispatch_batch, queue_empty=queue_empty)
-        for target_id, due_at in rows:
-            send(target_id, due_at if due_at > current else None)
+        for ids, eta in group_due(rows, size=max(1, s.publish_batch), now=current):
+            send(ids, eta)
         total += len(rows)
         if len(rows) < s.dispatch_batch:
             return total

@@ -48,6 +48,7 @@ class Runtime:
                               clients=ClientFactory(PlatformConfig.from_settings(s)), media_dir=s.media_dir,
                               public_base_url=s.public_base_url, lease_s=s.lease_s, max_attempts=s.max_attempts,
                               send_budget_s=s.http_connect_timeout_s + s.http_read_timeout_s + 10,
+                              call_threads=s.publish_call_threads,
                               worker=f"{socket.gethostname()}:{os.getpid()}")
 
 

@@ -5,15 +5,21 @@ from __future__ import annotations
 import logging
 
 from scheduler.celery_app import app
-from scheduler.jobs import dispatch_due, materialise, publish, recover
+from scheduler.jobs import dispatch_due, materialise, publish, publish_group, recover
 
 logger = logging.getLogger(__name__)
 
 
 @app.task(name="publishers.publish_target", ignore_result=True)
 def publish_target_task(target_id: int) -> str:
-    """Publish one target (claiming it first, so duplicate messages are harmless)."""
+    """Publish one named target (claiming it first, so duplicate messages are harmless)."""
     return publish(target_id)
+
+
+@app.task(name="publishers.publish_batch", ignore_result=True)
+def publish_batch_task(target_ids: list[int]) -> list[str]:
+    """Publish a group of targets due together (each claimed first, so duplicate messages are harmless)."""
+    return publish_group([int(t) for t in target_ids])
 
 
 PUBLISH_QUEUE = "loa.publish"
@@ -33,10 +39,10 @@ def publish_queue_depth() -> int:
 
 @app.task(name="scheduler.dispatch_due", ignore_result=True)
 def dispatch_due_task() -> int:
-    """Enqueue the targets due in the next moments; runs every second from beat."""
+    """Enqueue the targets due in the next moments, a message per small group; runs every second from beat."""
     with app.producer_or_acquire() as producer:
         return dispatch_due(
-            send=lambda target_id, eta: publish_target_task.apply_async((target_id,), eta=eta, producer=producer),
+            send=lambda ids, eta: publish_batch_task.apply_async((ids,), eta=eta, producer=producer),
             queue_depth=publish_queue_depth)
 
 

@@ -480,3 +480,28 @@ def test_sandbox_policy_block_is_a_long_throttle(sandbox, page):
         client.publish(OutgoingPost(text="Bài"), idempotency_key="k")
 
     assert info.value.throttled and info.value.platform_code == 368 and info.value.retry_after == 3600
+
+
+def test_platform_sessions_still_follow_the_environment_proxy(monkeypatch):
+    # the pooled session reads proxy settings once per host instead of on every request
+    from platforms import http
+
+    http._proxies_for.cache_clear()
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.congdoan.vn:3128")
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    seen = {}
+
+    class Recorder(requests.Session):
+        def request(self, method, url, **kwargs):  # noqa: ANN001, ANN003, ANN201
+            seen[url] = kwargs.get("proxies")
+            raise requests.ConnectionError("stop here")
+
+    session = Recorder()
+    session.trust_env = False
+    for url in ("https://graph.facebook.com/v25.0/me", "http://127.0.0.1:8081/graph/me"):
+        with pytest.raises(Exception):
+            http.send(session, "GET", url, platform="facebook_page", creates=False, timeout=(1, 1))
+    http._proxies_for.cache_clear()
+    assert seen["https://graph.facebook.com/v25.0/me"]["https"] == "http://proxy.congdoan.vn:3128"
+    assert "https" not in seen["http://127.0.0.1:8081/graph/me"]
+    assert http.pooled_session().trust_env is False

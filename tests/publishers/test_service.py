@@ -14,7 +14,7 @@ from db.models import TargetStatus
 from db.session import session_scope
 from publishers.fake import FakeClientFactory, FakePlatform
 from publishers.recovery import recover_stale
-from publishers.service import PublishContext, claim, publish_target
+from publishers.service import PublishContext, claim, claim_many, publish_batch, publish_target
 from tests.factories import make_scheduled_post
 
 
@@ -242,3 +242,82 @@ def test_refused_zalo_refresh_marks_channel_for_reauthorisation(ctx, factory, wo
     with factory() as s:
         assert s.get(Channel, world.zalo).status == ChannelStatus.needs_reauth
         assert s.scalars(select(Notification)).first() is not None
+
+
+# --- Groups: targets due together are claimed, sent concurrently and recorded together -----------
+
+def test_group_publishes_each_due_target_and_records_them(ctx, factory, world, now, platform):
+    tids = [scheduled_target(factory, world, now, text=f"Tin lô {i}") for i in range(5)]
+    assert publish_batch(ctx, tids) == ["published"] * 5
+    assert sorted(p.text for _, p, _ in platform.published) == [f"Tin lô {i}" for i in range(5)]
+    # a repeated message finds nothing left to claim
+    assert publish_batch(ctx, tids) == []
+    with factory() as s:
+        for tid in tids:
+            t = s.get(PostTarget, tid)
+            assert t.status == TargetStatus.published and t.post.status == PostStatus.published
+            assert t.external_url.startswith("https://fake/")
+            outcomes = s.scalars(select(PublishAttempt.outcome).where(PublishAttempt.target_id == tid)).all()
+            assert outcomes == [AttemptOutcome.published]
+
+
+def test_group_leaves_targets_that_are_not_due_yet(ctx, factory, world, now, platform):
+    from domain.posts import Schedule
+    from db.models import ScheduleKind
+
+    with session_scope(factory) as s:
+        later = make_scheduled_post(s, world, now=now,
+                                    schedule=Schedule(ScheduleKind.exact, at=now + timedelta(minutes=5)))
+        later_id = later.targets[0].id
+    due_id = scheduled_target(factory, world, now)
+    assert publish_batch(ctx, [later_id, due_id]) == ["published"]
+    assert target(factory, later_id).status == TargetStatus.scheduled
+    assert platform.calls == 1
+
+
+def test_one_failure_in_a_group_does_not_hold_back_the_others(ctx, factory, world, now, platform):
+    tids = [scheduled_target(factory, world, now, text=f"Tin lô lỗi {i}") for i in range(4)]
+    platform.script = [Rejected("Ảnh bị từ chối", platform="facebook_page", platform_code=100)]
+    assert sorted(publish_batch(ctx, tids)) == ["failed", "published", "published", "published"]
+    with factory() as s:
+        states = sorted(s.get(PostTarget, tid).status.value for tid in tids)
+    assert states == ["failed", "published", "published", "published"]
+    assert len(platform.published) == 3
+
+
+def test_overlapping_groups_racing_publish_every_target_exactly_once(ctx, factory, world, now, platform):
+    texts = [f"Tin tranh nhau {i}" for i in range(40)]
+    tids = [scheduled_target(factory, world, now, text=text) for text in texts]
+    barrier = threading.Barrier(4)
+
+    def worker(offset):
+        barrier.wait()
+        # every worker got a re-sent copy of the others' messages, in another order
+        for i in range(0, 40, 5):
+            publish_batch(ctx, tids[(i + offset) % 40:(i + offset) % 40 + 5][::-1])
+
+    threads = [threading.Thread(target=worker, args=(k * 5,)) for k in range(4)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert platform.calls == 40
+    assert sorted(p.text for _, p, _ in platform.published) == sorted(texts)
+
+
+def test_worker_killed_after_a_group_was_sent_is_recovered_once(ctx, factory, world, now, platform):
+    # given a worker that dies after the platform accepted its group's posts, before recording them
+    texts = [f"Tin lô chết giữa chừng {i}" for i in range(3)]
+    tids = [scheduled_target(factory, world, now, text=text) for text in texts]
+    batch = claim_many(ctx, tids)
+    assert sorted(c.target_id for c in batch) == sorted(tids)
+    for c in batch:
+        ctx.clients.publisher("facebook_page", "1001", {"access_token": "tok"}).publish(
+            c.post, idempotency_key=c.idempotency_key)
+    # when the lease runs out and recovery runs
+    later_ctx = PublishContext(**{**ctx.__dict__, "now": lambda: now + timedelta(minutes=5)})
+    assert recover_stale(later_ctx)["published"] == 3
+    # then each target is published, found on the platform, never sent twice
+    with factory() as s:
+        assert {s.get(PostTarget, tid).status for tid in tids} == {TargetStatus.published}
+    assert platform.calls == 3 and len(platform.published) == 3

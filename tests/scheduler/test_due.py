@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from db.session import session_scope
-from scheduler.due import take_due
+from scheduler.due import group_due, take_due
 from tests.factories import make_scheduled_post
 
 
@@ -65,3 +65,15 @@ def test_concurrent_dispatchers_never_take_the_same_target(factory, world, now):
     for t in threads:
         t.join()
     assert sorted(taken) == sorted(ids)
+
+
+def test_targets_due_together_share_a_message_timed_for_the_last_of_them():
+    t0 = datetime(2027, 5, 1, 0, 30, tzinfo=UTC)
+    rows = [(i, t0 + timedelta(seconds=s)) for i, s in enumerate([0.0, 0.05, 0.1, 0.12, 0.2, 0.9, 5.0])]
+    # groups of at most 3, spanning at most 0.25 s; each message runs when its last target is due
+    assert group_due(rows, size=3, now=t0 - timedelta(seconds=1)) == [
+        ([0, 1, 2], t0 + timedelta(seconds=0.1)), ([3, 4], t0 + timedelta(seconds=0.2)),
+        ([5], t0 + timedelta(seconds=0.9)), ([6], t0 + timedelta(seconds=5.0))]
+    # already due: no ETA
+    assert group_due(rows[:2], size=3, now=t0 + timedelta(seconds=1)) == [([0, 1], None)]
+    assert group_due([], size=3, now=t0) == []
