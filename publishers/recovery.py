@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+import os
+import socket
+import threading
+from datetime import datetime, timedelta
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import and_, insert, select, update
 
 
 from common.errors import AuthExpired, PlatformError, RetryLater
@@ -27,23 +30,76 @@ RECOVERY_BATCH = 100
 
 
 def recover_stale(ctx: PublishContext) -> dict[str, int]:
-    """Look up every expired publishing target on its platform: published if found, retried if not."""
+    """Look up on its platform every publishing target whose lease expired or whose worker process is
+    gone: published if found, retried if not."""
     now = ctx.now()
     counts = {"published": 0, "retried": 0, "waiting": 0}
     with session_scope(ctx.factory) as session:
-        ids = list(session.scalars(select(PostTarget.id).where(
-            PostTarget.status == TargetStatus.publishing, PostTarget.lease_until < now).limit(RECOVERY_BATCH)))
-    for target_id in ids:
+        expired = [(target_id, None) for target_id in session.scalars(select(PostTarget.id).where(
+            PostTarget.status == TargetStatus.publishing, PostTarget.lease_until < now).limit(RECOVERY_BATCH))]
+        orphaned = _orphaned_claims(session, now, wait=timedelta(seconds=ctx.send_budget_s))
+    for target_id, attempt_no in expired + orphaned:
         try:
-            _recover_one(ctx, target_id, counts)
+            _recover_one(ctx, target_id, counts, attempt_no=attempt_no)
         except Exception:  # noqa: BLE001 - one broken target must not stop the others' recovery
             logger.exception("recovery failed", extra={"target_id": target_id})
             counts["waiting"] += 1
     return counts
 
 
-def _recover_one(ctx: PublishContext, target_id: int, counts: dict[str, int]) -> None:
-    claimed = _take_over(ctx, target_id)
+_SEEN_DEAD: dict[tuple[int, int], datetime] = {}  # (target id, attempt number) → when its worker was first seen gone
+_SEEN_LOCK = threading.Lock()
+
+
+def _orphaned_claims(session, now: datetime, *, wait: timedelta) -> list[tuple[int, int]]:  # noqa: ANN001
+    """(target id, attempt number) of live claims whose worker ran on this machine and has been gone
+    for at least ``wait``.
+
+    A worker killed mid-publish (OOM, SIGKILL, a crash) and restarted by its supervisor would
+    otherwise leave its targets waiting for the whole lease. A process that no longer exists sends
+    nothing more, but the last request it sent may still be running on the platform's side, so its
+    claims are settled once ``wait`` (the longest one request may take) has passed since it was
+    first seen gone — by the same platform lookup and with the same fencing (a new attempt number)
+    as an expired lease. Claims of other machines, or of a process that still exists, wait for
+    their lease as before.
+    """
+    host = socket.gethostname()
+    rows = session.execute(
+        select(PostTarget.id, PostTarget.attempts, PublishAttempt.worker)
+        .join(PublishAttempt, and_(PublishAttempt.target_id == PostTarget.id,
+                                   PublishAttempt.number == PostTarget.attempts))
+        .where(PostTarget.status == TargetStatus.publishing, PostTarget.lease_until >= now,
+               PublishAttempt.outcome == AttemptOutcome.in_flight,
+               PublishAttempt.worker.startswith(f"{host}:", autoescape=True))
+        .limit(RECOVERY_BATCH)).all()
+    gone = {(r.id, r.attempts) for r in rows if not process_exists(r.worker.rpartition(":")[2])}
+    with _SEEN_LOCK:
+        for key in list(_SEEN_DEAD):
+            if key not in gone:
+                del _SEEN_DEAD[key]
+        return [key for key in sorted(gone) if now - _SEEN_DEAD.setdefault(key, now) >= wait]
+
+
+def process_exists(pid: str) -> bool:
+    """True unless ``pid`` is surely gone from this machine (no such process, or a zombie)."""
+    if not pid.isdigit():
+        return True
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # exists, but belongs to someone else
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
+            return fh.read().rpartition(")")[2].split()[0] != "Z"
+    except OSError:
+        return True
+
+
+def _recover_one(ctx: PublishContext, target_id: int, counts: dict[str, int], *,
+                 attempt_no: int | None = None) -> None:
+    claimed = _take_over(ctx, target_id, attempt_no=attempt_no)
     if claimed is None:
         return
     try:
@@ -67,19 +123,20 @@ def _recover_one(ctx: PublishContext, target_id: int, counts: dict[str, int]) ->
         counts["retried"] += 1
 
 
-def _take_over(ctx: PublishContext, target_id: int) -> Claimed | None:
-    """Take an expired claim over with a new attempt number (only one recoverer wins).
+def _take_over(ctx: PublishContext, target_id: int, *, attempt_no: int | None = None) -> Claimed | None:
+    """Take an expired claim (or attempt ``attempt_no``, whose worker is gone) over with a new attempt
+    number; only one recoverer wins.
 
     The new number fences the old worker off: if it is merely slow, its lease renewal before the
     irreversible call and its final write both fail, so it can neither send nor record.
     """
     now = ctx.now()
+    still_open = PostTarget.lease_until < now if attempt_no is None else PostTarget.attempts == attempt_no
     with session_scope(ctx.factory) as session:
         conn = session.connection()
         row = conn.execute(
             update(PostTarget)
-            .where(PostTarget.id == target_id, PostTarget.status == TargetStatus.publishing,
-                   PostTarget.lease_until < now)
+            .where(PostTarget.id == target_id, PostTarget.status == TargetStatus.publishing, still_open)
             .values(lease_until=now + timedelta(seconds=ctx.lease_s), attempts=PostTarget.attempts + 1)
             .returning(PostTarget.attempts, PostTarget.post_id, PostTarget.channel_id,
                        PostTarget.idempotency_key)).first()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from datetime import timedelta
 
@@ -321,3 +322,33 @@ def test_worker_killed_after_a_group_was_sent_is_recovered_once(ctx, factory, wo
     with factory() as s:
         assert {s.get(PostTarget, tid).status for tid in tids} == {TargetStatus.published}
     assert platform.calls == 3 and len(platform.published) == 3
+
+
+def test_claims_of_a_dead_worker_on_this_machine_are_settled_before_their_lease_ends(ctx, factory, world, now,
+                                                                                     platform):
+    import socket
+    import subprocess
+    import sys
+
+    # given two workers on this machine: one exited (killed after the platform accepted its post)…
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    dead = PublishContext(**{**ctx.__dict__, "worker": f"{socket.gethostname()}:{gone.pid}"})
+    sent = scheduled_target(factory, world, now, text="Tin của worker đã chết")
+    claimed = claim(dead, sent)
+    ctx.clients.publisher("facebook_page", "1001", {"access_token": "tok"}).publish(
+        claimed.post, idempotency_key=claimed.idempotency_key)
+    # …and one still running (this test's own process) in the middle of its call
+    alive = PublishContext(**{**ctx.__dict__, "worker": f"{socket.gethostname()}:{os.getpid()}"})
+    busy = scheduled_target(factory, world, now, text="Tin của worker còn sống")
+    claim(alive, busy)
+    # when recovery runs, sees the dead worker, and runs again once the dead worker's last request
+    # can no longer be in flight — long before the 60 s lease is over
+    assert recover_stale(ctx)["published"] == 0
+    soon = PublishContext(**{**ctx.__dict__, "now": lambda: now + timedelta(seconds=ctx.send_budget_s + 1)})
+    assert recover_stale(soon)["published"] == 1
+    # then the dead worker's post is found on the platform and recorded, never sent twice;
+    # the living worker's claim is left alone
+    assert target(factory, sent).status == TargetStatus.published
+    assert target(factory, busy).status == TargetStatus.publishing
+    assert len(platform.published) == 1
