@@ -112,6 +112,7 @@ def main() -> int:
     ap.add_argument("--pg-url", default=os.environ.get("LOA_BENCH_PG_URL",
                                                        "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
     ap.add_argument("--keep-db", action="store_true")
+    ap.add_argument("--loglevel", default="WARNING", help="Celery log level of workers and scheduler (logs in var/bench)")
     args = ap.parse_args()
 
     workdir = ROOT / "var" / "bench" / time.strftime("%Y%m%d-%H%M%S")
@@ -135,12 +136,12 @@ def main() -> int:
     procs: dict = {}
 
     def start_worker(name: str) -> None:
-        procs[name] = spawn(worker_command(concurrency=args.concurrency, name=name), env=env,
+        procs[name] = spawn(worker_command(concurrency=args.concurrency, name=name, loglevel=args.loglevel), env=env,
                             log=workdir / f"{name}.log")
 
     for n in range(args.workers):
         start_worker(f"worker{n + 1}")
-    procs["beat"] = spawn(beat_command(workdir / "beat-schedule"), env=env, log=workdir / "beat.log")
+    procs["beat"] = spawn(beat_command(workdir / "beat-schedule", loglevel=args.loglevel), env=env, log=workdir / "beat.log")
     sampler = RssSampler(procs)
     sampler.start()
     cpu = CpuMeter({

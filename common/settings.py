@@ -61,7 +61,7 @@ class Settings(BaseSettings):
     dispatch_interval_s: float = 1.0
     dispatch_lookahead_s: float = 1.5
     dispatch_batch: int = 500
-    requeue_after_s: float = 4.0
+    requeue_after_s: float = 2.0
     publish_batch: int = Field(8, description="Targets due together that one message claims and sends together.")
     publish_call_threads: int = Field(64, description="Threads per worker process for platform calls.")
     lease_s: float = Field(120.0, description="How long a publish claim lasts before recovery may look at it.")

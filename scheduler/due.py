@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from db.models import Channel, ChannelStatus, PostTarget, TargetStatus
@@ -19,7 +19,8 @@ def take_due(session: Session, *, now: datetime, lookahead_s: float, requeue_aft
 
     A target already enqueued but still unclaimed is offered again only when its message must
     have been lost: the publish queue is empty (e.g. Redis restarted, or a killed worker held
-    it) and ``requeue_after_s`` has passed — or, whatever the queue, after ``backstop_s``.
+    it) and it was sent and due more than ``requeue_after_s`` ago — or, whatever the queue, after
+    ``backstop_s``.
     Re-sending on a timer alone would multiply a backlog. A duplicate message is harmless
     anyway: the publish step claims with a guarded UPDATE. On PostgreSQL concurrent
     dispatchers skip each other's rows (FOR UPDATE SKIP LOCKED); SQLite serialises writers.
@@ -27,7 +28,9 @@ def take_due(session: Session, *, now: datetime, lookahead_s: float, requeue_aft
     horizon = now + timedelta(seconds=lookahead_s)
     lost = PostTarget.enqueued_at < now - timedelta(seconds=backstop_s)
     if queue_empty:
-        lost = PostTarget.enqueued_at < now - timedelta(seconds=requeue_after_s)
+        # Sent a while ago and due a while ago, yet unclaimed: a healthy message would have run.
+        waited = now - timedelta(seconds=requeue_after_s)
+        lost = and_(PostTarget.enqueued_at < waited, PostTarget.due_at < waited)
     stmt = (
         select(PostTarget.id, PostTarget.due_at)
         .join(Channel, Channel.id == PostTarget.channel_id)

@@ -77,3 +77,18 @@ def test_targets_due_together_share_a_message_timed_for_the_last_of_them():
     # already due: no ETA
     assert group_due(rows[:2], size=3, now=t0 + timedelta(seconds=1)) == [([0, 1], None)]
     assert group_due([], size=3, now=t0) == []
+
+
+def test_a_lost_message_is_resent_only_once_its_target_has_been_due_a_while(factory, world, now):
+    from domain.posts import Schedule
+    from db.models import ScheduleKind
+
+    due = now + timedelta(minutes=1)
+    with session_scope(factory) as s:
+        tid = make_scheduled_post(s, world, now=now, schedule=Schedule(ScheduleKind.exact, at=due)).targets[0].id
+    # handed out 1.5 s ahead of time; its message never runs (the broker restarted)
+    assert take(factory, due - timedelta(seconds=1.5)) == [tid]
+    # sent long enough ago, but only just due: its message may simply not have run yet
+    assert take(factory, due + timedelta(seconds=1), queue_empty=True) == []
+    # due for longer than the re-send delay, still unclaimed: sent again
+    assert take(factory, due + timedelta(seconds=4.5), queue_empty=True) == [tid]
