@@ -18,18 +18,25 @@ How a pass decides, and why:
    are routine, not news. The last ``long_window`` is never part of the baseline, and terms of
    an active hot topic enter the long-run share at ``hot_term_weight``, so a story does not
    become its own baseline within hours.
-3. Burst test per term (domain.trends.bursts) in a short window (15 min: a fast story early)
-   and a long one (60 min: a slow one). Expected = items in the window × share, at least
-   ``floor_per_step`` per bucket. A term bursts when its count reaches the window's minimum, is
-   ≥ ``min_ratio`` × expected and its z-score is ≥ ``z_min`` (5: one chance in ~3·10⁶ per test;
-   a week of passes makes ~10⁶ tests, so pure chance gives well under one term burst a week).
-   With the floor, a never-seen term needs 7 mentions in 15 minutes (or 11 in an hour): less
-   would flag every small reply thread. Terms in more than ``generic_share`` of all items
-   ("lương", "công ty") cannot hold a story.
+3. Burst test per term (domain.trends.bursts) in two recent windows (10 and 15 min: a fast
+   story early; a story ramping up shows mostly in its last 10 minutes) and a long one (60 min:
+   a slow one). Expected = items in the window × share, at least ``floor_per_step`` per bucket;
+   in the recent windows also at least the term's rate in the rest of the hour
+   (``local_expected``, a change-point null: a burst is a change of rate, so a term that has
+   trickled all hour must rise above its own recent level, while a story starting from nothing
+   keeps the full weight of its first minutes). A term bursts when its count reaches the
+   window's minimum, is ≥ ``min_ratio`` × expected and its z-score is ≥ ``z_min`` (5: one
+   chance in ~3·10⁶ per test; a week of passes makes ~10⁶ tests, so pure chance gives well
+   under one term burst a week). With the floor, a never-seen term needs 6 mentions in 10
+   minutes, 7 in 15 or 11 in an hour: less would flag every small reply thread. Terms in more
+   than ``generic_share`` of all items ("lương", "công ty") cannot hold a story.
 4. Groups: bursting terms that occur in the same items are grouped (connected components).
-   A group is hot when enough items match it — ``short_min_items`` (6) in the short window or
-   ``long_min_items`` (20) in the long one, i.e. a sustained post every 2–3 minutes; fewer is
-   a thread, not a hot topic. Terms that were rare before (share < ``core_share``) are the
+   A group is hot when enough items match it at the scale where its terms burst —
+   ``short_min_items`` (6) in the 15-minute window if a term bursts in a recent window,
+   ``long_min_items`` (20) in the hour otherwise — i.e. a sustained post every 2–3 minutes;
+   fewer is a thread, not a hot topic (and an hour-long trickle with a chance cluster of six is
+   not a story). Terms that were rare before (share < ``core_share``) or are now at
+   ``core_ratio`` × their normal rate ("ngộ độc" seven times in 15 minutes at night) are the
    story's own words ("ngừng chi trả", "gala"). A *new* topic needs some: familiar words rising
    together (a big employer's name, "nghỉ ốm", "thưởng Tết" in the evening) is drift or chance,
    not news — the stories that matter bring new words within minutes. And an item matches a
@@ -68,7 +75,7 @@ from datetime import UTC, datetime, timedelta
 
 from domain.trends import naming
 from domain.trends.baseline import TermBaseline
-from domain.trends.bursts import Window, burst_z, group_terms
+from domain.trends.bursts import Window, burst_z, group_terms, local_expected
 from domain.trends.entities import entities, heuristic_entities
 from domain.trends.text import ascii_slug, fold_accents, terms
 
@@ -107,6 +114,7 @@ class HotTopic:
 @dataclass(frozen=True)
 class TrendConfig:
     step: timedelta = timedelta(minutes=5)  # time bucket, and how often detect() is meant to run
+    fast_window: timedelta = timedelta(minutes=10)  # a story ramping up shows first in its last minutes
     short_window: timedelta = timedelta(minutes=15)
     long_window: timedelta = timedelta(minutes=60)  # also how late an item may arrive
     short_min_term_count: int = 5  # a term needs this many items in the short window…
@@ -118,7 +126,8 @@ class TrendConfig:
     dispersion: float = 5.0  # negative-binomial k for common terms
     floor_per_step: float = 0.1  # expected count never below this per bucket (never-seen terms)
     generic_share: float = 0.05  # terms in more items than this never form topics
-    core_share: float = 0.001  # terms rarer than this before the burst are the story's own words
+    core_share: float = 0.001  # terms rarer than this before the burst are the story's own words…
+    core_ratio: float = 20.0  # …as are terms now at ≥ this × their normal rate in the short window
     link_fraction: float = 0.4  # co-occurrence needed to group two bursting terms
     merge_overlap: float = 0.3  # share of a group's items an active topic must match to absorb it
     merge_term_jaccard: float = 0.5  # term overlap that makes a group the same story
@@ -187,6 +196,7 @@ class TrendDetector:
         self.config = config
         self._step_s = config.step.total_seconds()
         self._n_short = max(1, round(config.short_window / config.step))
+        self._n_fast = max(1, min(self._n_short, round(config.fast_window / config.step)))
         self._n_long = max(self._n_short, round(config.long_window / config.step))
         self._buckets: dict[int, _Bucket] = {}
         self._ids: set[int | str] = set()
@@ -256,14 +266,15 @@ class TrendDetector:
         self._expire(now)
         if self._first_bucket is None:
             return []
-        short, long = self._window(current, self._n_short), self._window(current, self._n_long)
+        fast, short = self._window(current, self._n_fast), self._window(current, self._n_short)
+        long = self._window(current, self._n_long)
         recent = [it for b in range(long.first_bucket, current + 1) for it in self._bucket_items(b)]
         warm = (current + 1 - self._first_bucket) * self.config.step >= self.config.warmup
         hour = now.astimezone(UTC).hour
         if warm:
-            bursting = self._bursting_terms((short, long), hour)
+            bursting, fast_terms = self._bursting_terms((fast, short), long, hour)
             for group in group_terms(bursting, (it.terms for it in recent), self.config.link_fraction):
-                self._assign(group, recent, short, hour, now)
+                self._assign(group, recent, short, hour, now, fast=bool(group.keys() & fast_terms))
         results = []
         for topic in self._topics.values():
             if topic.ended:
@@ -312,30 +323,48 @@ class TrendDetector:
         share = self._baseline.share(term, hour)
         return max(window.n_items * share, self.config.floor_per_step * window.n_buckets)
 
-    def _bursting_terms(self, windows: tuple[Window, Window], hour: int) -> dict[str, float]:
-        """Term → burst z-score, for terms bursting in either window."""
+    def _bursting_terms(self, recent: tuple[Window, ...], long: Window, hour: int) -> tuple[dict[str, float], set[str]]:
+        """Term → burst z-score, for terms bursting in any window; and the terms bursting in a
+        recent (short) window.
+
+        In the recent windows (10 and 15 min) the expected count is also at least what the term's
+        rate in the rest of the long window predicts (``local_expected``): a burst is a change of
+        rate, so a term already trickling for the past hour must rise above its own recent level."""
         cfg = self.config
         bursting: dict[str, float] = {}
-        for window, min_count in zip(windows, (cfg.short_min_term_count, cfg.long_min_term_count), strict=True):
+        fast_terms: set[str] = set()
+        windows = [(w, cfg.short_min_term_count) for w in recent] + [(long, cfg.long_min_term_count)]
+        for window, min_count in windows:
             for term, count in window.counts.items():
                 if count < min_count or self._baseline.share(term, hour) >= cfg.generic_share:
                     continue
                 expected = self._expected(term, window, hour)
+                if window is not long:
+                    expected = max(expected, local_expected(long.counts[term], count, long.n_buckets,
+                                                            window.n_buckets))
                 if count < cfg.min_ratio * expected:
                     continue
                 z = burst_z(count, expected, cfg.dispersion)
                 if z >= cfg.z_min:
                     bursting[term] = max(bursting.get(term, 0.0), z)
-        return bursting
+                    if window is not long:
+                        fast_terms.add(term)
+        return bursting, fast_terms
 
-    def _assign(self, group: dict[str, float], recent: list[_Item], short: Window, hour: int, now: datetime) -> None:
-        """Make a hot group part of an existing topic, revive a remembered one, or start a new one."""
+    def _assign(self, group: dict[str, float], recent: list[_Item], short: Window, hour: int, now: datetime,
+                fast: bool = True) -> None:
+        """Make a hot group part of an existing topic, revive a remembered one, or start a new one.
+
+        Each time scale's evidence goes with that scale's size: a group whose terms burst in a
+        short window needs ``short_min_items`` there; one whose terms burst only over the long
+        window needs ``long_min_items`` there. (A term significant over the hour because it has
+        trickled all along, plus a chance cluster of six posts in 15 minutes, is not a story.)"""
         cfg = self.config
-        core = {t for t in group if self._baseline.share(t, hour) < cfg.core_share}
+        core = {t for t in group if self._is_core(t, short, hour)}
         probe = _Topic("", now, now, group, core)
         matched = [it for it in recent if probe.matches(it)]
         in_short = sum(1 for it in matched if self._bucket_of(it.created_at) >= short.first_bucket)
-        if in_short < cfg.short_min_items and len(matched) < cfg.long_min_items:
+        if not (fast and in_short >= cfg.short_min_items) and len(matched) < cfg.long_min_items:
             return
         topic = self._match(group, matched)
         if topic is None:
@@ -345,6 +374,13 @@ class TrendDetector:
         items = {it.id: it for it in recent if topic.matches(it)} | {it.id: it for it in matched}
         self._absorb(topic, group, core, list(items.values()))
         topic.last_hot, topic.ended = now, False
+
+    def _is_core(self, term: str, short: Window, hour: int) -> bool:
+        """A story's own word: rare before (share < ``core_share``: "gala", "ngừng chi"), or now far
+        above its normal rate (``core_ratio`` ×: "ngộ độc" is said now and then, not 7 times in 15
+        minutes at night). A familiar word rising a few times over (a big employer's name) is not."""
+        share = self._baseline.share(term, hour)
+        return share < self.config.core_share or short.counts[term] >= self.config.core_ratio * short.n_items * share
 
     def _absorb(self, topic: _Topic, group: dict[str, float], core: set[str], items: list[_Item]) -> None:
         """Add a group's terms to a topic, keeping the ``max_topic_terms`` that cover most of its

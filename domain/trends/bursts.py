@@ -34,6 +34,18 @@ def burst_z(count: float, expected: float, dispersion: float) -> float:
     return min(z_lr, z_nb)
 
 
+def local_expected(count_long: float, count_window: float, long_buckets: int, window_buckets: int) -> float:
+    """A term's count expected in a recent window at the rate it had just before it, in the rest of
+    the long window: the null hypothesis of a change-point test ("did its rate just change?").
+
+    A term that has trickled all along — a few posts an hour about one power cut — is then judged
+    against its own recent level, not against the long-run share in which it was never seen, so a
+    chance cluster in a steady trickle does not look like an onset; a story that starts from
+    nothing has an empty preceding window and keeps the full evidence of its first minutes."""
+    rest = long_buckets - window_buckets
+    return max(0.0, count_long - count_window) * window_buckets / rest if rest > 0 else 0.0
+
+
 def group_terms(bursting: dict[str, float], item_terms: Iterable[frozenset[str]],
                 link_fraction: float) -> list[dict[str, float]]:
     """Bursting terms grouped by co-occurrence: connected components of the graph linking two

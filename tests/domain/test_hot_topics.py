@@ -16,6 +16,7 @@ import pytest
 
 from domain.hot_topics import TopicItem, TrendConfig, TrendDetector, entities
 from domain.trends.baseline import TermBaseline
+from domain.trends.bursts import local_expected
 from domain.trends.text import fingerprint, terms
 
 START = datetime(2025, 3, 2, 17, 0, tzinfo=UTC)  # Monday 00:00 in Vietnam
@@ -215,3 +216,55 @@ def test_entities_find_companies_parks_and_provinces():
         "Công ty TNHH Giày Da Phúc Thịnh", "KCN Quang Châu", "Bắc Giang"]
     assert entities("Công nhân khu công nghiệp Đình Trám, tỉnh Thanh Hoá") == ["KCN Đình Trám", "Thanh Hóa"]
     assert entities("nghe nói bhxh sắp ngừng chi trả") == []
+
+
+# ---- onset of a story vs a trickle (fast window, change-point null, scale-matched size) ----------
+
+STORY_AT = START + timedelta(days=2, hours=3, minutes=2)  # 10:02 Vietnam time on the last day
+STORY = ["Nghe nói KCN Đồng Văn sắp cúp nước ba ngày", "KCN Đồng Văn cúp nước thật à, xưởng nghỉ không",
+         "Cúp nước ở Đồng Văn thì nhà trọ lấy đâu ra nước", "Ai ở Đồng Văn xác nhận tin cúp nước giúp với"]
+
+
+def story_items(minutes: list[float], first_id: int) -> list[TopicItem]:
+    return [TopicItem(first_id + i, STORY[i % len(STORY)], STORY_AT + timedelta(minutes=m), "doi_song", 1)
+            for i, m in enumerate(minutes)]
+
+
+@pytest.fixture(scope="module")
+def before_story():
+    items = make_stream(7, burst=False)
+    cut = STORY_AT - timedelta(minutes=62)
+    detector, _ = replay(items, until=cut)
+    return items, cut, json.dumps(detector.state(), ensure_ascii=False)
+
+
+def story_run(before_story, extra: list[TopicItem]):
+    items, cut, blob = before_story
+    stream = sorted(items + extra, key=lambda it: it.created_at)
+    _, passes = replay(stream, TrendDetector(state=json.loads(blob)), start=cut + STEP,
+                       until=STORY_AT + timedelta(minutes=40))
+    return [(at, t) for at, hot in passes for t in hot if t.is_new]
+
+
+def test_a_story_starting_from_nothing_is_caught_from_its_last_ten_minutes(before_story):
+    """Six posts in eight minutes about something never said before: hot at the next pass, though
+    the 15-minute window alone (six against a floor of 0.3) would wait for a seventh."""
+    found = story_run(before_story, story_items([0.5, 2, 3.5, 5, 6.5, 7.8], 10**6))
+    assert len(found) == 1, [t.label for _, t in found]
+    at, topic = found[0]
+    assert at == STORY_AT + timedelta(minutes=8)
+    assert "Đồng Văn" in topic.label
+
+
+def test_a_chance_cluster_in_a_steady_trickle_is_not_a_story(before_story):
+    """The same six posts after five others over the previous 45 minutes: the trickle's own rate
+    explains them (change-point null), and over the hour eleven posts are not a hot topic."""
+    trickle = story_items([-45, -37, -29, -21, -13], 10**6)
+    found = story_run(before_story, trickle + story_items([0.5, 2, 3.5, 5, 6.5, 7.8], 10**6 + 10))
+    assert found == [], [t.label for _, t in found]
+
+
+def test_local_expected_is_the_rate_in_the_rest_of_the_long_window():
+    assert local_expected(11, 6, 12, 2) == pytest.approx(1.0)  # 5 posts in 50 min → 1 per 10 min
+    assert local_expected(6, 6, 12, 3) == 0.0  # nothing before: a story starting from nothing
+    assert local_expected(3, 3, 3, 3) == 0.0
